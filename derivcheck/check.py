@@ -1,0 +1,328 @@
+"""Checking a claim: well-formedness, then the exact and numeric stages, then a verdict.
+
+Each claim kind becomes one or more comparisons of two expressions (the claim
+and the ground truth).  ``_KINDS`` is the table from kind to how.  Every stage
+runs under a time limit; whatever goes wrong inside one claim (a bad
+expression, a time-out, a crash inside SymPy) becomes that claim's verdict.
+"""
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+
+from . import expr as E
+from .assumptions import UnsatisfiableError, sampler_for
+from .claims import Claim
+from .evaluate import MP, Env, EvaluationError, evaluate
+from .exact import exact_stage
+from .instances import claim_rng, concrete_shape, fmt_sizes
+from .numeric import numeric_stage
+from .verdict import HOLDS, Counterexample, Result, Stage, StepResult, Verdict
+
+__all__ = ["Limits", "check", "check_all"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Seconds allowed per stage of one comparison."""
+
+    exact: float = 30.0
+    numeric: float = 30.0
+
+
+class StageTimeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Interrupt the block after ``seconds`` (POSIX main thread; elsewhere no limit)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise StageTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# ---------------------------------------------------------------- comparisons
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two expressions that must be equal: exactly (exact pair) and numerically (numeric pair)."""
+
+    exact: tuple
+    numeric: tuple
+    what: str = ""  # what the numeric pair's sides mean, for counterexamples
+
+
+def _fmt(s) -> str:
+    return f"({s[0]}, {s[1]})"
+
+
+def _direction_for(wrt: E.Expr) -> E.Symbol:
+    rows, cols = E.shape(wrt)
+    return E.Symbol(f"direction({wrt.name})", rows, cols)  # not a valid identifier: no clash
+
+
+def _column(e: E.Expr) -> E.Expr:
+    return e if E.shape(e)[1] == 1 else E.Transpose(e)
+
+
+def _identity(claim: Claim) -> list[Comparison]:
+    return [_same_shape(claim.lhs, claim.rhs, "left side", "right side")]
+
+
+def _same_shape(lhs, rhs, lname, rname) -> Comparison:
+    sl, sr = E.shape(lhs), E.shape(rhs)
+    if sl != sr:
+        raise E.ShapeError(f"the {lname} has shape {_fmt(sl)}, the {rname} has shape {_fmt(sr)}")
+    return Comparison((lhs, rhs), (lhs, rhs))
+
+
+def _gradient(claim: Claim) -> list[Comparison]:
+    truth = E.Grad(claim.f, claim.wrt)
+    st, sc = E.shape(truth), E.shape(claim.claimed)
+    if st != sc:
+        raise E.ShapeError(f"the claimed gradient has shape {_fmt(sc)}, but {claim.wrt.name} has shape {_fmt(st)}")
+    v = _direction_for(claim.wrt)
+    return [Comparison((claim.claimed, truth),
+                       (E.Inner(claim.claimed, v), E.Directional(claim.f, claim.wrt, v)),
+                       f"<claimed, V> against the directional derivative of f along a random V")]
+
+
+def _jacobian(claim: Claim) -> list[Comparison]:
+    truth = E.Jacobian(claim.f, claim.wrt)
+    st, sc = E.shape(truth), E.shape(claim.claimed)
+    if st != sc:
+        raise E.ShapeError(f"the claimed Jacobian has shape {_fmt(sc)}, but ∂f/∂{claim.wrt.name} "
+                           f"in numerator layout has shape {_fmt(st)}")
+    v = _direction_for(claim.wrt)
+    return [Comparison((claim.claimed, truth),
+                       (E.MatMul(claim.claimed, _column(v)), _column(E.Directional(claim.f, claim.wrt, v))),
+                       "J v against the directional derivative of f along a random v")]
+
+
+def _directional(claim: Claim) -> list[Comparison]:
+    if not isinstance(claim.direction, E.Symbol):
+        raise E.ShapeError("the direction of a directional claim must be a symbol (such as dW)")
+    truth = E.Directional(claim.f, claim.wrt, claim.direction)
+    return [_same_shape(claim.claimed, truth, "claimed differential", "true differential")]
+
+
+_COMPARISONS = {
+    "identity": _identity,
+    "gradient": _gradient,
+    "jacobian": _jacobian,
+    "directional": _directional,
+}
+
+
+# ---------------------------------------------------------------- stages -> verdict
+
+
+def _run_stage(stage_fn, name: str, seconds: float, *args, **kw) -> Stage:
+    try:
+        with time_limit(seconds):
+            return stage_fn(*args, **kw)
+    except StageTimeout:
+        return Stage(name, "timeout", detail=f"time limit of {seconds:g} s reached")
+    except EvaluationError as exc:
+        return Stage(name, "error", detail=str(exc))
+    except (NotImplementedError, TypeError) as exc:
+        return Stage(name, "unsupported", detail=f"{type(exc).__name__}: {exc}")
+    except RecursionError:
+        return Stage(name, "unsupported", detail="expression too deep")
+    except Exception as exc:  # a crash inside SymPy or NumPy must not end the run
+        return Stage(name, "error", detail=f"{type(exc).__name__}: {exc}")
+
+
+def _describe(cx: Counterexample) -> str:
+    where = fmt_sizes(cx.sizes)
+    return (f"at {where}, entry {cx.entry}: claimed {cx.claimed:.10g}, true {cx.true:.10g}"
+            + (f" ({cx.what})" if cx.what else ""))
+
+
+def _combine(exact: Stage, numeric: Stage) -> Verdict:
+    stages = [exact, numeric]
+    if exact.status == "fails":
+        return Verdict("refuted", "fails " + _describe(exact.counterexample), stages, exact.counterexample)
+    if numeric.status == "fails":
+        prefix = "holds at the small sizes but fails " if exact.status == "holds" else "fails "
+        return Verdict("refuted", prefix + _describe(numeric.counterexample), stages, numeric.counterexample)
+    if exact.status == "holds":
+        extra = f"; {numeric.detail}" if numeric.status == "holds" else f"; numeric check: {numeric.status} ({numeric.detail})"
+        return Verdict("proved_at_shapes", f"{exact.detail} ({exact.points} points, {exact.digits} digits)" + extra,
+                       stages)
+    if numeric.status == "holds":
+        return Verdict("confirmed", f"{numeric.detail}, max relative error {numeric.max_error:.1e}; "
+                                    f"exact check {exact.status}: {exact.detail}", stages)
+    return Verdict("inconclusive", f"exact check {exact.status}: {exact.detail}; "
+                                   f"numeric check {numeric.status}: {numeric.detail}", stages)
+
+
+def _compare(c: Comparison, relations, seed: int, claim_id: str, path: tuple, limits: Limits) -> Verdict:
+    exact = _run_stage(exact_stage, "exact", limits.exact, *c.exact, relations,
+                       claim_rng(seed, claim_id, *path, 1), seed)
+    if exact.status == "fails":
+        return _combine(exact, Stage("numeric", "skipped", detail="the exact check already failed"))
+    numeric = _run_stage(numeric_stage, "numeric", limits.numeric, *c.numeric, relations,
+                         claim_rng(seed, claim_id, *path, 2), seed, what=c.what)
+    return _combine(exact, numeric)
+
+
+def _well_formed(*exprs) -> None:
+    """Raise ShapeError (or UnsatisfiableError) for anything that cannot be checked."""
+    for e in exprs:
+        E.shape(e)
+    for name, s in E.symbols_of(*exprs).items():
+        sampler = sampler_for(name, s.assume)
+        if sampler.square and s.rows != s.cols:
+            raise E.ShapeError(f"{name} is assumed {', '.join(sorted(s.assume))} but has shape "
+                               f"{_fmt((s.rows, s.cols))}, which is not square")
+
+
+def _check_comparisons(claim: Claim, seed: int, limits: Limits, path=()) -> Verdict:
+    comparisons = _COMPARISONS[claim.kind](claim)
+    for c in comparisons:
+        _well_formed(*c.exact, *c.numeric)
+    verdicts = [_compare(c, claim.relations, seed, claim.id, path, limits) for c in comparisons]
+    return verdicts[0] if len(verdicts) == 1 else _weakest(verdicts)
+
+
+_ORDER = {"ill_formed": 0, "refuted": 1, "inconclusive": 2, "confirmed": 3, "proved_at_shapes": 4, "proved": 5}
+
+
+def _weakest(verdicts: list[Verdict]) -> Verdict:
+    return min(verdicts, key=lambda v: _ORDER[v.status])
+
+
+def _check_derivation(claim: Claim, seed: int, limits: Limits) -> Verdict:
+    if len(claim.steps) < 2:
+        raise E.ShapeError("a derivation needs at least two steps")
+    steps = []
+    for i in range(1, len(claim.steps)):
+        step_claim = Claim(f"{claim.id}#{i}", "identity", lhs=claim.steps[i - 1], rhs=claim.steps[i],
+                           relations=claim.relations)
+        steps.append(StepResult(i, _guard(lambda: _check_comparisons(step_claim, seed, limits, path=(i,)))))
+    worst = _weakest([s.verdict for s in steps])
+    if worst.status in HOLDS:
+        reason = f"all {len(steps)} steps hold ({worst.status})"
+        return Verdict(worst.status, reason, steps=steps)
+    first = next(s for s in steps if s.verdict.status == worst.status)
+    reason = f"step {first.index} ({worst.status}): {first.verdict.reason}"
+    return Verdict(worst.status, reason, counterexample=first.verdict.counterexample, steps=steps)
+
+
+def _to_mp_value(v):
+    arr = np.array(v, dtype=object)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    return np.vectorize(lambda x: mpmath.mpf(repr(float(x))) if isinstance(x, float) else mpmath.mpf(x),
+                        otypes=[object])(arr)
+
+
+def _check_value(claim: Claim, seed: int, limits: Limits) -> Verdict:
+    symbols = E.symbols_of(claim.expr)
+    dims = {d.name: d for d in E.dims_of(claim.expr)}
+    missing = sorted(set(symbols) - set(claim.at))
+    if missing:
+        raise E.ShapeError(f"no value given for {', '.join(missing)}")
+    unsized = sorted(set(dims) - set(claim.at))
+    if unsized:
+        raise E.ShapeError(f"no size given for dimension {', '.join(unsized)}")
+    sizes = {dims[k]: int(claim.at[k]) for k in dims}
+    E.shape(claim.expr)
+    with mpmath.workdps(50):
+        values = {k: _to_mp_value(claim.at[k]) for k in symbols}
+        for k, s in symbols.items():
+            if values[k].shape != concrete_shape(s, sizes):
+                raise E.ShapeError(f"the value given for {k} has shape {values[k].shape}, "
+                                   f"but {k} is {_fmt((s.rows, s.cols))}")
+        got = evaluate(claim.expr, Env(sizes, values), MP)
+        want = _to_mp_value(claim.equals)
+        if want.shape != got.shape:
+            raise E.ShapeError(f"the stated value has shape {want.shape}, the expression {got.shape}")
+        diff = np.vectorize(lambda a: float(abs(a)))(got - want)
+    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
+    err = float(diff[idx])
+    got_f = [[float(mpmath.re(x)) for x in row] for row in got]
+    stage = Stage("value", "holds" if err <= claim.tolerance else "fails", [], 1, 50, err,
+                  f"computed {got_f} at 50 digits; stated {claim.equals}; tolerance {claim.tolerance:g}")
+    if err <= claim.tolerance:
+        return Verdict("confirmed", f"evaluates to {_short(got_f)} (within {claim.tolerance:g} of the stated value)",
+                       [stage])
+    cx = Counterexample("value", seed, {k: int(v) for k, v in sizes.items()},
+                        {k: np.asarray(values[k], dtype=float).tolist() for k in values}, idx,
+                        float(mpmath.re(want[idx])), float(mpmath.re(got[idx])), what="stated value against computed value")
+    stage.counterexample = cx
+    return Verdict("refuted", f"evaluates to {_short(got_f)}, not {claim.equals} (off by {err:.3g})", [stage], cx)
+
+
+def _short(matrix) -> str:
+    if len(matrix) == 1 and len(matrix[0]) == 1:
+        return f"{matrix[0][0]:.12g}"
+    return str([[float(f"{x:.6g}") for x in row] for row in matrix])
+
+
+_KINDS = {
+    "identity": _check_comparisons,
+    "gradient": _check_comparisons,
+    "jacobian": _check_comparisons,
+    "directional": _check_comparisons,
+    "derivation": _check_derivation,
+    "value": _check_value,
+}
+
+
+def _guard(run) -> Verdict:
+    """Turn input problems into verdicts: ill_formed for shapes, inconclusive for the rest."""
+    try:
+        return run()
+    except (E.ShapeError, UnsatisfiableError) as exc:
+        return Verdict("ill_formed", str(exc))
+    except StageTimeout:
+        return Verdict("inconclusive", "time limit reached")
+    except Exception as exc:  # one broken claim must not stop the others
+        return Verdict("inconclusive", f"internal error: {type(exc).__name__}: {exc}")
+
+
+def check(claim: Claim, seed: int = 0, limits: Limits = Limits()) -> Result:
+    """Check one claim; never raises for a problem with the claim itself."""
+    start = time.perf_counter()
+    if claim.error:
+        verdict = Verdict("ill_formed", claim.error)
+    else:
+        verdict = _guard(lambda: _KINDS[claim.kind](claim, seed, limits))
+    return Result(claim.id, claim.source, claim.kind, verdict, claim.expect,
+                  time.perf_counter() - start, claim.note, claim.origin)
+
+
+def check_all(claims, seed: int = 0, limits: Limits = Limits(), progress=None) -> list[Result]:
+    """Check claims in order; ``progress(index, total, result)`` is called after each."""
+    results = []
+    for i, claim in enumerate(claims, 1):
+        result = check(claim, seed, limits)
+        results.append(result)
+        if progress:
+            progress(i, len(claims), result)
+    return results
+

@@ -1,0 +1,95 @@
+"""Claims: what a document asserts, as plain data.
+
+A claim is checked, never trusted.  Constructors take the document's own
+expressions; ``expect`` records what a human concluded after the checker
+spoke (``holds`` / ``fails``) and ``note`` says in words what is wrong.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .expr import Expr, as_expr
+
+__all__ = ["Claim", "KINDS", "identity", "gradient", "jacobian", "directional", "value", "derivation"]
+
+KINDS = ("identity", "gradient", "jacobian", "directional", "value", "derivation")
+EXPECTATIONS = ("holds", "fails")
+
+
+@dataclass(frozen=True, eq=False)
+class Claim:
+    id: str
+    kind: str
+    source: str = ""
+    expect: str | None = None
+    note: str = ""
+    # identity
+    lhs: Expr | None = None
+    rhs: Expr | None = None
+    # gradient / jacobian / directional
+    f: Expr | None = None
+    wrt: Expr | None = None
+    claimed: Expr | None = None
+    direction: Expr | None = None
+    # value
+    expr: Expr | None = None
+    at: dict = field(default_factory=dict)
+    equals: object = None
+    tolerance: float = 1e-9
+    # derivation
+    steps: tuple = ()
+    # sizes: SymPy relations between dimensions, e.g. m > n
+    relations: tuple = ()
+    # where the claim was written ("file:line"), for error messages
+    origin: str = ""
+    # set by a loader when the claim's text could not be turned into expressions
+    error: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"claim {self.id}: unknown kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        if self.expect not in (None, *EXPECTATIONS):
+            raise ValueError(f"claim {self.id}: expect must be 'holds' or 'fails', not {self.expect!r}")
+
+    @property
+    def document(self) -> str:
+        """The source document's name: the part of ``source`` before the section sign."""
+        return self.source.split("§")[0].strip() or "(no source)"
+
+
+def _common(kw):
+    kw = dict(kw)
+    kw["relations"] = tuple(kw.get("relations", ()))
+    return kw
+
+
+def identity(id: str, lhs, rhs, **kw) -> Claim:
+    """lhs == rhs for all values (and all sizes allowed by the relations)."""
+    return Claim(id, "identity", lhs=as_expr(lhs), rhs=as_expr(rhs), **_common(kw))
+
+
+def gradient(id: str, f, wrt, claimed, **kw) -> Claim:
+    """claimed == ∂f/∂wrt for a scalar f, in the shape of wrt."""
+    return Claim(id, "gradient", f=as_expr(f), wrt=wrt, claimed=as_expr(claimed), **_common(kw))
+
+
+def jacobian(id: str, f, wrt, claimed, **kw) -> Claim:
+    """claimed == ∂f/∂wrt for vectors (numerator layout: J_ij = ∂f_i/∂x_j)."""
+    return Claim(id, "jacobian", f=as_expr(f), wrt=wrt, claimed=as_expr(claimed), **_common(kw))
+
+
+def directional(id: str, f, wrt, direction, claimed, **kw) -> Claim:
+    """The differential of f at wrt is the linear map direction ↦ claimed."""
+    return Claim(id, "directional", f=as_expr(f), wrt=wrt, direction=direction,
+                 claimed=as_expr(claimed), **_common(kw))
+
+
+def value(id: str, expr, at: dict, equals, tolerance: float = 1e-9, **kw) -> Claim:
+    """expr evaluated at the given numbers equals ``equals`` within ``tolerance``."""
+    return Claim(id, "value", expr=as_expr(expr), at=dict(at), equals=equals, tolerance=tolerance,
+                 **_common(kw))
+
+
+def derivation(id: str, steps, **kw) -> Claim:
+    """Each expression equals the previous one."""
+    return Claim(id, "derivation", steps=tuple(as_expr(s) for s in steps), **_common(kw))

@@ -1,0 +1,156 @@
+"""Elementwise scalar functions: one table, one row per function.
+
+Each row gives the exact definition (a SymPy expression in one real variable,
+the single source of truth for the exact checks and for mpmath evaluation), a
+float64 NumPy implementation (written for numerical stability), the points
+where the function is not differentiable (samplers keep arguments away from
+them) and the domain the argument must lie in.
+
+Generic functions ("any activation g") are declared by claim files.  They are
+realised at check time as a random member of a rich smooth family, with their
+derivative ``g_prime`` the exact derivative of that member (see GenericFunction).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import sympy
+
+__all__ = ["ElementwiseFunction", "GenericFunction", "FUNCTIONS", "generic", "PRIME_SUFFIX"]
+
+_x = sympy.Symbol("x", real=True)
+
+#: The spelling of the derivative of a generic function ``g`` is ``g_prime``.
+PRIME_SUFFIX = "_prime"
+
+
+@dataclass(frozen=True, eq=False)
+class ElementwiseFunction:
+    """A function R -> R applied entry by entry to a matrix."""
+
+    name: str
+    exact: Callable[[sympy.Expr], sympy.Expr]
+    numpy: Callable[[np.ndarray], np.ndarray]
+    kinks: tuple[float, ...] = ()
+    domain: str = "real"  # "real" or "positive": where the argument must lie
+    _mp: list = field(default_factory=list, repr=False)
+
+    @property
+    def mpmath(self) -> Callable:
+        """The exact definition compiled for mpmath (cached)."""
+        if not self._mp:
+            self._mp.append(sympy.lambdify(_x, self.exact(_x), "mpmath"))
+        return self._mp[0]
+
+    def sympy_call(self, arg, params=None):
+        return self.exact(arg)
+
+    def numpy_call(self, arg, params=None):
+        return self.numpy(arg)
+
+    def mpmath_call(self, arg, params=None):
+        return self.mpmath(arg)
+
+    @property
+    def generic(self) -> bool:
+        return False
+
+
+def _sigmoid_np(x):
+    # exp of a non-positive number only: no overflow for large |x|
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _piecewise_step(x):
+    return sympy.Piecewise((1, x > 0), (0, True))
+
+
+FUNCTIONS: dict[str, ElementwiseFunction] = {
+    f.name: f
+    for f in [
+        ElementwiseFunction("sigmoid", lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid_np),
+        ElementwiseFunction("tanh", sympy.tanh, np.tanh),
+        ElementwiseFunction("relu", lambda x: sympy.Piecewise((x, x > 0), (0, True)),
+                            lambda x: np.maximum(x, 0.0), kinks=(0.0,)),
+        ElementwiseFunction("step", _piecewise_step, lambda x: (x > 0).astype(float), kinks=(0.0,)),
+        ElementwiseFunction("exp", sympy.exp, np.exp),
+        ElementwiseFunction("log", sympy.log, np.log, domain="positive"),
+        ElementwiseFunction("sqrt", sympy.sqrt, np.sqrt, domain="positive"),
+        ElementwiseFunction("sin", sympy.sin, np.sin),
+        ElementwiseFunction("cos", sympy.cos, np.cos),
+        ElementwiseFunction("abs", sympy.Abs, np.abs, kinks=(0.0,)),
+    ]
+}
+
+
+# A generic function is realised as  c0*sin(c1*u + c2) + c3*u + c4*u**2.
+# The family has non-zero derivatives of every order, so an identity that is
+# wrong for "any g" is wrong for almost every member.
+_u = sympy.Symbol("u", real=True)
+_c = sympy.symbols("c0:5", real=True)
+_FAMILY = _c[0] * sympy.sin(_c[1] * _u + _c[2]) + _c[3] * _u + _c[4] * _u**2
+
+
+@dataclass(frozen=True, eq=False)
+class GenericFunction:
+    """``name`` stands for any smooth g; ``order`` counts primes (g_prime is 1)."""
+
+    base: str
+    order: int = 0
+    _compiled: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.base + PRIME_SUFFIX * self.order
+
+    @property
+    def generic(self) -> bool:
+        return True
+
+    kinks: tuple = ()
+    domain: str = "real"
+
+    @property
+    def prime(self) -> "GenericFunction":
+        return generic(self.base, self.order + 1)
+
+    def family(self) -> sympy.Expr:
+        return sympy.diff(_FAMILY, _u, self.order)
+
+    def parameter_symbols(self) -> tuple[sympy.Symbol, ...]:
+        """SymPy symbols standing for this function's random coefficients."""
+        return sympy.symbols(f"_{self.base}_c0:5", real=True)
+
+    def sympy_call(self, arg, params):
+        # params: the coefficient symbols (exact checks keep them symbolic)
+        return self.family().subs(dict(zip(_c, params)), simultaneous=True).subs(_u, arg)
+
+    def _lambda(self, module: str):
+        if module not in self._compiled:
+            self._compiled[module] = sympy.lambdify((_u, *_c), self.family(), module)
+        return self._compiled[module]
+
+    def numpy_call(self, arg, params):
+        return self._lambda("numpy")(arg, *params)
+
+    def mpmath_call(self, arg, params):
+        return self._lambda("mpmath")(arg, *params)
+
+    @staticmethod
+    def sample_parameters(rng: np.random.Generator) -> tuple[float, ...]:
+        c = rng.uniform(0.5, 1.5, size=5) * rng.choice([-1.0, 1.0], size=5)
+        return tuple(float(v) for v in c)
+
+
+_GENERIC_CACHE: dict[tuple[str, int], GenericFunction] = {}
+
+
+def generic(base: str, order: int = 0) -> GenericFunction:
+    """The generic function ``base`` differentiated ``order`` times (shared instances)."""
+    key = (base, order)
+    if key not in _GENERIC_CACHE:
+        _GENERIC_CACHE[key] = GenericFunction(base, order)
+    return _GENERIC_CACHE[key]

@@ -1,0 +1,129 @@
+"""Random instances for the checks, and how far apart two values are.
+
+An instance gives every dimension a size, every symbol values drawn from its
+assumptions' sampler and every generic function random coefficients.  Values
+are float64 numbers, which are exact rationals: the same instance is used in
+float64 and at 50 digits, so a float failure can be re-checked at the very
+same point.  Instances whose pre-activations sit near a kink (relu, step, abs)
+or outside a function's domain (log, sqrt) are redrawn.
+"""
+from __future__ import annotations
+
+import dataclasses
+import zlib
+
+import mpmath
+import numpy as np
+import sympy
+
+from . import expr as E
+from .assumptions import sampler_for
+from .evaluate import FLOAT, Env, EvaluationError, evaluate
+from .functions import generic
+
+__all__ = ["claim_rng", "draw", "to_mp", "discrepancy", "concrete_shape", "NoInstance"]
+
+MAX_TRIES = 40
+KINK_MARGIN = 1e-3  # relative distance kept from a kink: far beyond any finite-difference step
+
+
+class NoInstance(EvaluationError):
+    """No instance away from kinks and inside the functions' domains was found."""
+
+
+def claim_rng(seed: int, claim_id: str, *path: int) -> np.random.Generator:
+    """The claim's own generator: the same seed and id give the same instances."""
+    return np.random.default_rng([seed, zlib.crc32(claim_id.encode()), *path])
+
+
+def concrete_shape(e: E.Expr, sizes: dict) -> tuple[int, int]:
+    return tuple(int(sympy.sympify(d).subs(sizes)) for d in E.shape(e))
+
+
+# Evaluating with zero derivatives lets the sampler look at every function
+# application, including those inside a derivative's f, without differentiating.
+_WATCH = dataclasses.replace(
+    FLOAT, derivative=lambda node, env, be: np.zeros(concrete_shape(node, env.sizes)))
+
+
+def _watched_roots(exprs) -> list[E.Expr]:
+    roots = list(exprs)
+    for e in exprs:
+        for node in E.walk(e):
+            if isinstance(node, (E.Grad, E.Jacobian, E.Directional)):
+                roots.append(node.f)
+    return roots
+
+
+def _acceptable(watch) -> bool:
+    for fn, arg in watch:
+        arg = np.asarray(arg, dtype=float)
+        if not np.all(np.isfinite(arg)):
+            return False
+        if fn.domain == "positive" and np.min(arg) <= 1e-6:
+            return False
+        for k in fn.kinks:
+            if np.min(np.abs(arg - k) / (1.0 + np.abs(arg))) < KINK_MARGIN:
+                return False
+    return True
+
+
+def draw(exprs, sizes: dict, rng: np.random.Generator, extra: dict | None = None) -> Env:
+    """A float64 instance for ``exprs`` at ``sizes``; ``extra`` adds symbols (directions)."""
+    symbols = E.symbols_of(*exprs)
+    roots = _watched_roots(exprs)
+    for _ in range(MAX_TRIES):
+        values = {}
+        for name, s in symbols.items():
+            r, c = concrete_shape(s, sizes)
+            values[name] = sampler_for(name, s.assume).draw(rng, r, c)
+        params = {g: generic(g).sample_parameters(rng) for g in E.generics_of(*exprs)}
+        env = Env(sizes, values, params)
+        watch: list = []
+        try:
+            with np.errstate(all="ignore"):
+                for root in roots:
+                    value = evaluate(root, env, _WATCH, watch)
+                    if not np.all(np.isfinite(value)):
+                        raise EvaluationError("not finite")
+        except (EvaluationError, ValueError, ZeroDivisionError, FloatingPointError):
+            continue
+        if _acceptable(watch):
+            return env
+    raise NoInstance("no instance found away from kinks and inside the domains of "
+                     + ", ".join(sorted({fn.name for fn, _ in watch})) if watch else
+                     "no instance with finite values found")
+
+
+def to_mp(env: Env) -> Env:
+    """The same instance as mpmath numbers (exactly: floats are rationals)."""
+    conv = np.vectorize(mpmath.mpf, otypes=[object])
+    values = {k: conv(v) for k, v in env.values.items()}
+    params = {k: tuple(mpmath.mpf(c) for c in v) for k, v in env.params.items()}
+    return Env(env.sizes, values, params, {k: conv(v) for k, v in env.overrides.items()})
+
+
+_abs = np.vectorize(lambda v: float(abs(v)), otypes=[float])
+
+
+def discrepancy(lhs: np.ndarray, rhs: np.ndarray):
+    """(largest relative difference, its entry).  Relative to the larger of 1 and
+    the largest magnitude on either side, so cancellation near zero is not amplified."""
+    diff = _abs(lhs - rhs)
+    scale = max(1.0, float(_abs(lhs).max(initial=0.0)), float(_abs(rhs).max(initial=0.0)))
+    idx = np.unravel_index(int(np.argmax(diff)), diff.shape)
+    return float(diff[idx]) / scale, tuple(int(i) for i in idx)
+
+
+def named_sizes(sizes: dict) -> dict:
+    """Sizes keyed by dimension name, for evidence and counterexamples."""
+    return {str(k): int(v) for k, v in sizes.items()}
+
+
+def fmt_sizes(sizes: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(named_sizes(sizes).items())) or "fixed sizes"
+
+
+def as_lists(env: Env) -> dict:
+    """Symbol values as nested lists of floats, for a counterexample."""
+    return {k: np.asarray(v, dtype=float).tolist() for k, v in env.values.items()}

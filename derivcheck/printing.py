@@ -1,0 +1,116 @@
+"""Plain-text printer: expressions back in the claim-file vocabulary.
+
+One method per node type (``_print_<Node>``), as in SymPy's printers; the
+output parses back to the same expression.
+"""
+from __future__ import annotations
+
+import sympy
+
+from . import expr as E
+
+__all__ = ["to_text"]
+
+_ATOM, _POW, _UNARY, _MUL, _ADD = 100, 40, 30, 20, 10
+
+
+def _is_minus_one(e) -> bool:
+    return isinstance(e, E.Scalar) and e.value == -1
+
+
+def _is_reciprocal(e) -> bool:
+    return isinstance(e, E.Pow) and _is_minus_one(e.b)
+
+
+class TextPrinter:
+    def doprint(self, e: E.Expr) -> str:
+        return self._print(e)[0]
+
+    def _print(self, e: E.Expr) -> tuple[str, int]:
+        return getattr(self, f"_print_{type(e).__name__}")(e)
+
+    def _wrap(self, e: E.Expr, level: int, strict: bool = False) -> str:
+        text, prec = self._print(e)
+        return f"({text})" if prec < level or (strict and prec == level) else text
+
+    def _print_Symbol(self, e):
+        return e.name, _ATOM
+
+    def _print_Defined(self, e):
+        return e.name, _ATOM
+
+    def _print_Scalar(self, e):
+        v = sympy.sympify(e.value)
+        text = sympy.sstr(v)
+        if v.is_Atom and not (v.is_Number and v < 0):
+            return text, _ATOM
+        return text, _MUL if not v.is_Add else _ADD
+
+    def _print_Fill(self, e):
+        if e.kind == "eye":
+            return f"eye({e.rows})", _ATOM
+        return f"{e.kind}({e.rows}, {e.cols})", _ATOM
+
+    def _print_Add(self, e):
+        left = self._wrap(e.a, _ADD)
+        if isinstance(e.b, E.Mul) and _is_minus_one(e.b.a):
+            return f"{left} - {self._wrap(e.b.b, _ADD, strict=True)}", _ADD
+        return f"{left} + {self._wrap(e.b, _ADD)}", _ADD
+
+    def _print_Mul(self, e):
+        if _is_minus_one(e.a):
+            return f"-{self._wrap(e.b, _UNARY)}", _UNARY
+        if _is_reciprocal(e.b):
+            return f"{self._wrap(e.a, _MUL)} / {self._wrap(e.b.a, _MUL, strict=True)}", _MUL
+        return f"{self._wrap(e.a, _MUL)} * {self._wrap(e.b, _MUL, strict=True)}", _MUL
+
+    def _print_MatMul(self, e):
+        return f"{self._wrap(e.a, _MUL)} @ {self._wrap(e.b, _MUL, strict=True)}", _MUL
+
+    def _print_Pow(self, e):
+        if _is_minus_one(e.b):
+            return f"1 / {self._wrap(e.a, _MUL, strict=True)}", _MUL
+        return f"{self._wrap(e.a, _POW, strict=True)}**{self._wrap(e.b, _POW)}", _POW
+
+    def _print_Transpose(self, e):
+        return f"{self._wrap(e.a, _ATOM)}.T", _ATOM
+
+    def _call(self, name, *args):
+        return f"{name}({', '.join(self.doprint(a) if isinstance(a, E.Expr) else str(a) for a in args)})", _ATOM
+
+    def _print_Apply(self, e):
+        return self._call(e.fn.name, e.a)
+
+    def _print_Softmax(self, e):
+        return self._call("softmax", e.a)
+
+    def _print_Sum(self, e):
+        return self._call("sum", e.a) if e.axis is None else self._call("sum", e.a, e.axis)
+
+    def _print_Trace(self, e):
+        return self._call("trace", e.a)
+
+    def _print_Det(self, e):
+        return self._call("det", e.a)
+
+    def _print_Inv(self, e):
+        return self._call("inv", e.a)
+
+    def _print_Diag(self, e):
+        return self._call("diag", e.a)
+
+    def _print_Inner(self, e):
+        return self._call("inner", e.a, e.b)
+
+    def _print_Grad(self, e):
+        return self._call("grad", e.f, e.wrt)
+
+    def _print_Jacobian(self, e):
+        return self._call("jacobian", e.f, e.wrt)
+
+    def _print_Directional(self, e):
+        return self._call("directional", e.f, e.wrt, e.direction)
+
+
+def to_text(e: E.Expr) -> str:
+    return TextPrinter().doprint(e)

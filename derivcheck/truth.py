@@ -1,0 +1,152 @@
+"""Ground-truth derivatives, independent of any claim's own rules.
+
+Two methods, one per kind of check:
+
+- ``symbolic``: build the explicit scalar entries of f at concrete sizes with
+  SymPy (evaluate.SYM), differentiate them entry by entry with ``sympy.diff``,
+  and compile the result for mpmath.  Used by the exact check.
+- ``finite_differences``: central differences with one Richardson step, in
+  float64 (numeric check) or at 50 digits in mpmath (re-checking an apparent
+  failure).  A directional derivative costs four evaluations of f whatever the
+  number of parameters.
+
+Both attach to an arithmetic through ``with_derivatives`` and are then used by
+``evaluate`` for the Grad, Jacobian and Directional nodes.
+"""
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+
+import mpmath
+import numpy as np
+import sympy
+
+from . import expr as E
+from .evaluate import FLOAT, MP, SYM, Backend, Env, entry_symbols, evaluate
+
+__all__ = ["symbolic_backend", "fd_backend"]
+
+
+# ---------------------------------------------------------------- symbolic
+
+
+def _sym_env(f_like: list[E.Expr], env: Env) -> Env:
+    syms = E.symbols_of(*f_like)
+    values = {name: entry_symbols(name, *env.values[name].shape) for name in syms}
+    params = {g: E.generic(g).parameter_symbols() for g in E.generics_of(*f_like)}
+    return Env(env.sizes, values, params)
+
+
+def _compile_symbolic(node, env: Env, backend: Backend):
+    """Differentiate explicitly; return (function, argument order)."""
+    parts = [node.f, node.wrt] + ([node.direction] if isinstance(node, E.Directional) else [])
+    senv = _sym_env(parts, env)
+    rows, cols = evaluate(node.wrt, env, backend).shape
+    fresh = None
+    if isinstance(node.wrt, E.Symbol):
+        variables = senv.values[node.wrt.name]
+    else:
+        fresh = entry_symbols(node.wrt.name, rows, cols)
+        variables = fresh
+        senv = senv.with_overrides(**{node.wrt.name: fresh})
+
+    if isinstance(node, E.Directional):
+        t = sympy.Symbol("t", real=True)
+        d = evaluate(node.direction, senv, SYM)
+        moved = variables + t * d
+        senv_t = (senv.with_values(**{node.wrt.name: moved}) if fresh is None
+                  else senv.with_overrides(**{node.wrt.name: moved}))
+        f = evaluate(node.f, senv_t, SYM)
+        result = np.vectorize(lambda v: sympy.diff(v, t).subs(t, 0), otypes=[object])(f)
+    else:
+        f = evaluate(node.f, senv, SYM)
+        if isinstance(node, E.Grad):
+            result = np.vectorize(lambda v: sympy.diff(f[0, 0], v), otypes=[object])(variables)
+        else:  # Jacobian, numerator layout: row i is f_i, column j is x_j
+            ff, xx = f.reshape(-1), variables.reshape(-1)
+            result = np.array([[sympy.diff(fi, xj) for xj in xx] for fi in ff], dtype=object)
+
+    args = [s for name in sorted(senv.values) for s in senv.values[name].reshape(-1)]
+    if fresh is not None:
+        args += list(fresh.reshape(-1))
+    generic_names = sorted(senv.params)
+    for g in generic_names:
+        args += list(senv.params[g])
+    fn = sympy.lambdify(args, sympy.Matrix(result), "mpmath", cse=True)
+    return fn, sorted(senv.values), generic_names, fresh is not None, result.shape
+
+
+def _symbolic_derivative(node, env: Env, backend: Backend, cache: dict):
+    key = (id(node), tuple(sorted((n, v.shape) for n, v in env.values.items())))
+    if key not in cache:
+        cache[key] = (node, _compile_symbolic(node, env, backend))  # keep node alive: id stays unique
+    fn, names, generic_names, needs_wrt, out_shape = cache[key][1]
+    args = [v for name in names for v in env.values[name].reshape(-1)]
+    if needs_wrt:
+        args += list(evaluate(node.wrt, env, backend).reshape(-1))
+    for g in generic_names:
+        args += list(env.params[g])
+    value = fn(*args)
+    return np.array(value.tolist(), dtype=object).reshape(out_shape)
+
+
+def symbolic_backend(cache: dict) -> Backend:
+    """mpmath arithmetic whose derivatives come from sympy.diff of the explicit entries."""
+    return dataclasses.replace(MP, derivative=partial(_symbolic_derivative, cache=cache))
+
+
+# ---------------------------------------------------------------- finite differences
+
+
+def _step(backend: Backend):
+    if backend.dtype is float:
+        return 2.0 ** -12  # ~eps**(1/3) scale; Richardson removes the h**2 term
+    return mpmath.mpf(10) ** (-(mpmath.mp.dps // 4))
+
+
+def _directional_fd(f, wrt, direction_value, env: Env, backend: Backend):
+    base = evaluate(wrt, env, backend)
+    scale = max(1.0, float(np.max(np.abs(base.astype(float))))) / max(
+        1e-300, float(np.max(np.abs(direction_value.astype(float)))))
+    h0 = _step(backend) * scale
+
+    def at(h):
+        moved = base + h * direction_value
+        e2 = (env.with_values(**{wrt.name: moved}) if isinstance(wrt, E.Symbol)
+              else env.with_overrides(**{wrt.name: moved}))
+        return evaluate(f, e2, backend)
+
+    def central(h):
+        return (at(h) - at(-h)) / (2 * h)
+
+    d1, d2 = central(h0), central(h0 / 2)
+    return (4 * d2 - d1) / 3  # Richardson: cancels the h**2 error term
+
+
+def _unit(shape, index, backend):
+    u = np.zeros(shape, dtype=backend.dtype)
+    if u.dtype == object:
+        u[:] = mpmath.mpf(0)
+        u[index] = mpmath.mpf(1)
+    else:
+        u[index] = 1.0
+    return u
+
+
+def _fd_derivative(node, env: Env, backend: Backend):
+    if isinstance(node, E.Directional):
+        return _directional_fd(node.f, node.wrt, evaluate(node.direction, env, backend), env, backend)
+    wshape = evaluate(node.wrt, env, backend).shape
+    columns = [_directional_fd(node.f, node.wrt, _unit(wshape, idx, backend), env, backend)
+               for idx in np.ndindex(*wshape)]
+    if isinstance(node, E.Grad):
+        out = np.array([c[0, 0] for c in columns], dtype=columns[0].dtype)
+        return out.reshape(wshape)
+    return np.stack([c.reshape(-1) for c in columns], axis=1)  # Jacobian: column j is ∂f/∂x_j
+
+
+def fd_backend(backend: Backend) -> Backend:
+    """``backend`` arithmetic whose derivatives come from central finite differences."""
+    return dataclasses.replace(backend, derivative=_fd_derivative)
+
