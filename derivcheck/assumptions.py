@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import sympy
 
 __all__ = ["ASSUMPTIONS", "SAMPLERS", "validate", "sampler_for", "size_assignments", "UnsatisfiableError"]
 

@@ -11,7 +11,7 @@ import contextlib
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mpmath
 import numpy as np
@@ -30,10 +30,12 @@ __all__ = ["Limits", "check", "check_all"]
 
 @dataclass(frozen=True)
 class Limits:
-    """Seconds allowed per stage of one comparison."""
+    """Seconds allowed per stage of one comparison, and the compiled-derivative
+    cache shared by the claims of one run."""
 
     exact: float = 30.0
     numeric: float = 30.0
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 class StageTimeout(Exception):
@@ -69,7 +71,8 @@ class Comparison:
 
     exact: tuple
     numeric: tuple
-    what: str = ""  # what the numeric pair's sides mean, for counterexamples
+    what: str = ""  # what the pairs' sides mean when they are not the claim itself
+    explain: tuple | None = None  # entrywise pair evaluated only to show a counterexample
 
 
 def _fmt(s) -> str:
@@ -101,10 +104,14 @@ def _gradient(claim: Claim) -> list[Comparison]:
     st, sc = E.shape(truth), E.shape(claim.claimed)
     if st != sc:
         raise E.ShapeError(f"the claimed gradient has shape {_fmt(sc)}, but {claim.wrt.name} has shape {_fmt(st)}")
+    # Both stages compare along random directions V: <claimed, V> against
+    # d/dt f(wrt + tV), one scalar derivative instead of one per entry of wrt.
+    # Equal for random V (at 50 digits) iff equal as matrices; a failure is then
+    # shown entry by entry with the full gradient.
     v = _direction_for(claim.wrt)
-    return [Comparison((claim.claimed, truth),
-                       (E.Inner(claim.claimed, v), E.Directional(claim.f, claim.wrt, v)),
-                       f"<claimed, V> against the directional derivative of f along a random V")]
+    pair = (E.Inner(claim.claimed, v), E.Directional(claim.f, claim.wrt, v))
+    return [Comparison(pair, pair, "<claimed, V> against the directional derivative of f along a random V",
+                       explain=(claim.claimed, truth))]
 
 
 def _jacobian(claim: Claim) -> list[Comparison]:
@@ -114,9 +121,9 @@ def _jacobian(claim: Claim) -> list[Comparison]:
         raise E.ShapeError(f"the claimed Jacobian has shape {_fmt(sc)}, but ∂f/∂{claim.wrt.name} "
                            f"in numerator layout has shape {_fmt(st)}")
     v = _direction_for(claim.wrt)
-    return [Comparison((claim.claimed, truth),
-                       (E.MatMul(claim.claimed, _column(v)), _column(E.Directional(claim.f, claim.wrt, v))),
-                       "J v against the directional derivative of f along a random v")]
+    pair = (E.MatMul(claim.claimed, _column(v)), _column(E.Directional(claim.f, claim.wrt, v)))
+    return [Comparison(pair, pair, "J v against the directional derivative of f along a random v",
+                       explain=(claim.claimed, truth))]
 
 
 def _directional(claim: Claim) -> list[Comparison]:
@@ -179,7 +186,8 @@ def _combine(exact: Stage, numeric: Stage) -> Verdict:
 
 def _compare(c: Comparison, relations, seed: int, claim_id: str, path: tuple, limits: Limits) -> Verdict:
     exact = _run_stage(exact_stage, "exact", limits.exact, *c.exact, relations,
-                       claim_rng(seed, claim_id, *path, 1), seed)
+                       claim_rng(seed, claim_id, *path, 1), seed, cache=limits.cache, explain=c.explain,
+                       what=c.what)
     if exact.status == "fails":
         return _combine(exact, Stage("numeric", "skipped", detail="the exact check already failed"))
     numeric = _run_stage(numeric_stage, "numeric", limits.numeric, *c.numeric, relations,
@@ -305,8 +313,9 @@ def _guard(run) -> Verdict:
         return Verdict("inconclusive", f"internal error: {type(exc).__name__}: {exc}")
 
 
-def check(claim: Claim, seed: int = 0, limits: Limits = Limits()) -> Result:
+def check(claim: Claim, seed: int = 0, limits: Limits | None = None) -> Result:
     """Check one claim; never raises for a problem with the claim itself."""
+    limits = Limits() if limits is None else limits
     start = time.perf_counter()
     if claim.error:
         verdict = Verdict("ill_formed", claim.error)
@@ -316,8 +325,9 @@ def check(claim: Claim, seed: int = 0, limits: Limits = Limits()) -> Result:
                   time.perf_counter() - start, claim.note, claim.origin)
 
 
-def check_all(claims, seed: int = 0, limits: Limits = Limits(), progress=None) -> list[Result]:
+def check_all(claims, seed: int = 0, limits: Limits | None = None, progress=None) -> list[Result]:
     """Check claims in order; ``progress(index, total, result)`` is called after each."""
+    limits = Limits() if limits is None else limits
     results = []
     for i, claim in enumerate(claims, 1):
         result = check(claim, seed, limits)

@@ -6,6 +6,7 @@ spoke (``holds`` / ``fails``) and ``note`` says in words what is wrong.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from .expr import Expr, as_expr
@@ -60,6 +61,9 @@ class Claim:
 def _common(kw):
     kw = dict(kw)
     kw["relations"] = tuple(kw.get("relations", ()))
+    if "origin" not in kw:  # where the constructor was called: file:line of the catalog module
+        caller = sys._getframe(2)
+        kw["origin"] = f"{caller.f_code.co_filename}:{caller.f_lineno}"
     return kw
 
 

@@ -13,6 +13,7 @@ Every value is a 2-D array.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -123,8 +124,10 @@ SYM = Backend(
 
 
 def entry_symbols(name: str, rows: int, cols: int) -> np.ndarray:
-    """A matrix of fresh real SymPy symbols named like ``W1[0,2]``."""
-    return np.array([[sympy.Symbol(f"{name}[{i},{j}]", real=True) for j in range(cols)]
+    """A matrix of real SymPy symbols named like ``W1_0_2``: valid identifiers, so
+    lambdify can use them as they are (renaming them costs more than the derivative)."""
+    stem = re.sub(r"\W", "_", name)
+    return np.array([[sympy.Symbol(f"{stem}_{i}_{j}", real=True) for j in range(cols)]
                      for i in range(rows)], dtype=object).reshape(rows, cols)
 
 
@@ -138,8 +141,13 @@ def _fill(backend: Backend, kind: str, r: int, c: int):
     return np.full((r, c), one if kind == "ones" else zero, dtype=dtype)
 
 
+def at_sizes(value, sizes: dict) -> sympy.Expr:
+    """A dimension expression (m, 1/m, 2*n) at concrete sizes."""
+    return sympy.sympify(value).xreplace({k: sympy.Integer(v) for k, v in sizes.items()})
+
+
 def _size(d, env: Env) -> int:
-    v = sympy.sympify(d).subs(env.sizes)
+    v = at_sizes(d, env.sizes)
     if not v.is_Integer:
         raise EvaluationError(f"dimension {d} has no size")
     return int(v)
@@ -165,7 +173,7 @@ def _as_2d(v):
 
 _RULES: dict[type, Callable] = {
     E.Symbol: lambda ev, e, env, be: env.values[e.name],
-    E.Scalar: lambda ev, e, env, be: np.array([[be.scalar(sympy.sympify(e.value).subs(env.sizes))]],
+    E.Scalar: lambda ev, e, env, be: np.array([[be.scalar(at_sizes(e.value, env.sizes))]],
                                               dtype=be.dtype),
     E.Fill: lambda ev, e, env, be: _fill(be, e.kind, _size(e.rows, env), _size(e.cols, env)),
     E.Defined: lambda ev, e, env, be: env.overrides[e.name] if e.name in env.overrides else ev(e.body),

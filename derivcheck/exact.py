@@ -17,7 +17,7 @@ import numpy as np
 from . import expr as E
 from .assumptions import size_assignments
 from .evaluate import evaluate
-from .instances import as_lists, discrepancy, draw, fmt_sizes, named_sizes, to_mp
+from .instances import as_lists, discrepancy, draw, fmt_sizes, named_sizes, sizes_rng, to_mp
 from .truth import symbolic_backend
 from .verdict import Counterexample, Stage
 
@@ -29,10 +29,17 @@ SIZE_POOL = (2, 3, 4, 5, 6, 7)
 
 
 def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, seed: int,
-                points: int = 3, assignments: int = 2) -> Stage:
-    """Compare lhs and rhs exactly at small distinct sizes; a Stage with a counterexample on failure."""
-    sizes_list = size_assignments(E.dims_of(lhs, rhs), relations, SIZE_POOL, assignments, rng)
-    backend = symbolic_backend(cache={})
+                points: int = 3, assignments: int = 2, cache: dict | None = None,
+                explain: tuple | None = None, what: str = "") -> Stage:
+    """Compare lhs and rhs exactly at small distinct sizes; a Stage with a counterexample on failure.
+
+    ``cache`` holds compiled derivatives; sharing it between claims saves recompiling
+    the same derivative (sizes depend on the seed and the dimensions, not the claim).
+    ``explain`` is an entrywise pair (claimed, true) evaluated at a failing point
+    when lhs and rhs are projections, so the counterexample names an entry."""
+    dims = E.dims_of(lhs, rhs)
+    sizes_list = size_assignments(dims, relations, SIZE_POOL, assignments, sizes_rng(seed, dims))
+    backend = symbolic_backend({} if cache is None else cache)
     worst, count = 0.0, 0
     with mpmath.workdps(DIGITS):
         for sizes in sizes_list:
@@ -44,9 +51,13 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
                 count += 1
                 worst = max(worst, err)
                 if err > TOLERANCE:
+                    shown = what
+                    if explain is not None:
+                        lv, rv = evaluate(explain[0], menv, backend), evaluate(explain[1], menv, backend)
+                        entry, shown = discrepancy(lv, rv)[1], ""
                     cx = Counterexample("exact", seed, named_sizes(sizes), as_lists(env), entry,
                                         float(mpmath.re(lv[entry])), float(mpmath.re(rv[entry])),
-                                        params={k: list(v) for k, v in env.params.items()})
+                                        params={k: list(v) for k, v in env.params.items()}, what=shown)
                     return Stage("exact", "fails", [named_sizes(s) for s in sizes_list], count, DIGITS, err,
                                  f"differs at {fmt_sizes(sizes)}", counterexample=cx)
     return Stage("exact", "holds", [named_sizes(s) for s in sizes_list], count, DIGITS, worst,

@@ -125,8 +125,9 @@ class GenericFunction:
         return sympy.symbols(f"_{self.base}_c0:5", real=True)
 
     def sympy_call(self, arg, params):
-        # params: the coefficient symbols (exact checks keep them symbolic)
-        return self.family().subs(dict(zip(_c, params)), simultaneous=True).subs(_u, arg)
+        # params: the coefficient symbols (exact checks keep them symbolic);
+        # xreplace, not subs: a plain structural replacement, many times faster
+        return self.family().xreplace({_u: arg, **dict(zip(_c, params))})
 
     def _lambda(self, module: str):
         if module not in self._compiled:

@@ -14,11 +14,10 @@ import zlib
 
 import mpmath
 import numpy as np
-import sympy
 
 from . import expr as E
 from .assumptions import sampler_for
-from .evaluate import FLOAT, Env, EvaluationError, evaluate
+from .evaluate import FLOAT, Env, EvaluationError, at_sizes, evaluate
 from .functions import generic
 
 __all__ = ["claim_rng", "draw", "to_mp", "discrepancy", "concrete_shape", "NoInstance"]
@@ -36,8 +35,14 @@ def claim_rng(seed: int, claim_id: str, *path: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(claim_id.encode()), *path])
 
 
+def sizes_rng(seed: int, dims) -> np.random.Generator:
+    """Sizes depend on the seed and the set of dimensions only, so claims over the
+    same dimensions are checked at the same sizes (and share compiled derivatives)."""
+    return np.random.default_rng([seed, zlib.crc32(",".join(sorted(d.name for d in dims)).encode())])
+
+
 def concrete_shape(e: E.Expr, sizes: dict) -> tuple[int, int]:
-    return tuple(int(sympy.sympify(d).subs(sizes)) for d in E.shape(e))
+    return tuple(int(at_sizes(d, sizes)) for d in E.shape(e))
 
 
 # Evaluating with zero derivatives lets the sampler look at every function

@@ -17,7 +17,7 @@ import numpy as np
 from . import expr as E
 from .assumptions import size_assignments
 from .evaluate import FLOAT, MP, evaluate
-from .instances import as_lists, discrepancy, draw, fmt_sizes, named_sizes, to_mp
+from .instances import as_lists, discrepancy, draw, fmt_sizes, named_sizes, sizes_rng, to_mp
 from .truth import fd_backend
 from .verdict import Counterexample, Stage
 
@@ -38,7 +38,8 @@ def numeric_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator,
                   points: int = 3, assignments: int = 2, what: str = "") -> Stage:
     """Compare lhs and rhs in float64 at larger sizes; suspicions are re-checked at 50 digits."""
     rtol = RTOL_DIFFERENCES if _has_derivative(lhs, rhs) else RTOL_ALGEBRA
-    sizes_list = size_assignments(E.dims_of(lhs, rhs), relations, SIZE_POOL, assignments, rng)
+    dims = E.dims_of(lhs, rhs)
+    sizes_list = size_assignments(dims, relations, SIZE_POOL, assignments, sizes_rng(seed, dims))
     fast, precise = fd_backend(FLOAT), fd_backend(MP)
     worst, count, rechecked = 0.0, 0, 0
     for sizes in sizes_list:

@@ -23,7 +23,7 @@ import numpy as np
 import sympy
 
 from . import expr as E
-from .evaluate import FLOAT, MP, SYM, Backend, Env, entry_symbols, evaluate
+from .evaluate import MP, SYM, Backend, Env, entry_symbols, evaluate
 
 __all__ = ["symbolic_backend", "fd_backend"]
 
@@ -38,10 +38,21 @@ def _sym_env(f_like: list[E.Expr], env: Env) -> Env:
     return Env(env.sizes, values, params)
 
 
-def _compile_symbolic(node, env: Env, backend: Backend):
-    """Differentiate explicitly; return (function, argument order)."""
-    parts = [node.f, node.wrt] + ([node.direction] if isinstance(node, E.Directional) else [])
-    senv = _sym_env(parts, env)
+def _parts(node) -> list[E.Expr]:
+    return [node.f, node.wrt] + ([node.direction] if isinstance(node, E.Directional) else [])
+
+
+def _explicit(f: E.Expr, senv: Env, cache: dict, key) -> np.ndarray:
+    """The explicit SymPy entries of f, shared by every derivative of f at these shapes."""
+    full = ("explicit", id(f), key)
+    if full not in cache:
+        cache[full] = (f, evaluate(f, senv, SYM))
+    return cache[full][1]
+
+
+def _compile_symbolic(node, env: Env, backend: Backend, cache: dict, key):
+    """Differentiate explicitly; return the compiled derivative and how to call it."""
+    senv = _sym_env(_parts(node), env)
     rows, cols = evaluate(node.wrt, env, backend).shape
     fresh = None
     if isinstance(node.wrt, E.Symbol):
@@ -58,9 +69,10 @@ def _compile_symbolic(node, env: Env, backend: Backend):
         senv_t = (senv.with_values(**{node.wrt.name: moved}) if fresh is None
                   else senv.with_overrides(**{node.wrt.name: moved}))
         f = evaluate(node.f, senv_t, SYM)
-        result = np.vectorize(lambda v: sympy.diff(v, t).subs(t, 0), otypes=[object])(f)
+        # t stays an argument of the compiled function and is passed as 0: cheaper than subs
+        result = np.vectorize(lambda v: sympy.diff(v, t), otypes=[object])(f)
     else:
-        f = evaluate(node.f, senv, SYM)
+        f = _explicit(node.f, senv, cache, (key, node.wrt.name if fresh is not None else None))
         if isinstance(node, E.Grad):
             result = np.vectorize(lambda v: sympy.diff(f[0, 0], v), otypes=[object])(variables)
         else:  # Jacobian, numerator layout: row i is f_i, column j is x_j
@@ -68,6 +80,8 @@ def _compile_symbolic(node, env: Env, backend: Backend):
             result = np.array([[sympy.diff(fi, xj) for xj in xx] for fi in ff], dtype=object)
 
     args = [s for name in sorted(senv.values) for s in senv.values[name].reshape(-1)]
+    if isinstance(node, E.Directional):
+        args.append(t)
     if fresh is not None:
         args += list(fresh.reshape(-1))
     generic_names = sorted(senv.params)
@@ -78,11 +92,17 @@ def _compile_symbolic(node, env: Env, backend: Backend):
 
 
 def _symbolic_derivative(node, env: Env, backend: Backend, cache: dict):
-    key = (id(node), tuple(sorted((n, v.shape) for n, v in env.values.items())))
+    # Keyed by structure, not by node: claims that differentiate the same f w.r.t.
+    # the same variable at the same shapes share one compiled derivative.
+    shapes = tuple(sorted((n, env.values[n].shape) for n in E.symbols_of(*_parts(node))))
+    key = (type(node).__name__, id(node.f), id(node.wrt), id(getattr(node, "direction", None)), shapes)
     if key not in cache:
-        cache[key] = (node, _compile_symbolic(node, env, backend))  # keep node alive: id stays unique
+        # the node is kept in the cache so the ids in the key stay unique
+        cache[key] = (node, _compile_symbolic(node, env, backend, cache, shapes))
     fn, names, generic_names, needs_wrt, out_shape = cache[key][1]
     args = [v for name in names for v in env.values[name].reshape(-1)]
+    if isinstance(node, E.Directional):
+        args.append(0)  # t = 0
     if needs_wrt:
         args += list(evaluate(node.wrt, env, backend).reshape(-1))
     for g in generic_names:

@@ -1,0 +1,85 @@
+"""Finding and loading claims: Python catalog modules and TOML claim files.
+
+A Python module exposes its claims as a module-level list ``CLAIMS``.  Loading
+never checks anything; it only turns files into Claim objects, or raises
+ClaimFileError naming the file and line of what cannot be used.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+
+from .claims import Claim
+from .parse import ClaimFileError, load_toml
+
+__all__ = ["ClaimFileError", "discover", "load_file", "load_paths"]
+
+SUFFIXES = (".py", ".toml")
+
+
+def discover(directory: Path) -> list[Path]:
+    """Claim files in a directory (not recursive), in name order; skips _private.py."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ClaimFileError(f"{directory}: no such directory")
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix in SUFFIXES and not p.name.startswith("_") and p.is_file())
+
+
+def _load_python(path: Path) -> list[Claim]:
+    name = f"derivcheck_claims_{path.stem}_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ClaimFileError(f"{path}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        frames = [fr for fr in traceback.extract_tb(exc.__traceback__) if Path(fr.filename) == path]
+        line = frames[-1].lineno if frames else 0
+        raise ClaimFileError(f"{path}:{line}: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.modules.pop(name, None)
+    claims = getattr(module, "CLAIMS", None)
+    if not isinstance(claims, (list, tuple)) or not all(isinstance(c, Claim) for c in claims):
+        raise ClaimFileError(f"{path}: a catalog module must define CLAIMS, a list of claims")
+    return list(claims)
+
+
+def load_file(path: Path) -> list[Claim]:
+    path = Path(path)
+    if not path.exists():
+        raise ClaimFileError(f"{path}: no such file")
+    if path.suffix == ".py":
+        return _load_python(path)
+    if path.suffix == ".toml":
+        return load_toml(path)
+    raise ClaimFileError(f"{path}: expected a .py or .toml claim file")
+
+
+def load_paths(paths) -> list[Claim]:
+    """Claims from files and directories; all problems are collected into one ClaimFileError."""
+    files: list[Path] = []
+    errors: list[str] = []
+    for p in map(Path, paths):
+        try:
+            files.extend(discover(p) if p.is_dir() else [p])
+        except ClaimFileError as exc:
+            errors.append(str(exc))
+    claims: list[Claim] = []
+    for path in files:
+        try:
+            claims.extend(load_file(path))
+        except ClaimFileError as exc:
+            errors.append(str(exc))
+    seen: dict[str, str] = {}
+    for c in claims:
+        if c.id in seen:
+            errors.append(f"{c.origin or '?'}: claim id {c.id!r} is also used at {seen[c.id] or '?'}")
+        seen.setdefault(c.id, c.origin)
+    if errors:
+        raise ClaimFileError("\n".join(errors))
+    return claims

@@ -1,0 +1,131 @@
+"""The command line: ``all``, ``check PATH...`` and ``list``.
+
+Checking is done by check.py; this module only loads, filters, prints and
+chooses the exit code: 0 when every claim holds or matches its ``expect``,
+1 otherwise, 2 for unusable input or arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from .catalog import ClaimFileError, load_paths
+from .check import Limits, check_all
+from .verdict import VERDICTS, to_json
+
+EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--only", metavar="PATTERN", help="check only claims whose id matches this glob "
+                        "(e.g. 'ng.*'); a plain word matches ids containing it")
+    common.add_argument("--json", action="store_true", help="print results as JSON on standard output")
+    common.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same "
+                        "instances and counterexamples (default 0)")
+    common.add_argument("--time-limit", type=float, default=30.0, metavar="SECONDS",
+                        help="time limit per stage of each claim (default 30)")
+    p = argparse.ArgumentParser(prog="derivcheck", description="Check claimed matrix-calculus identities and "
+                                "gradients symbolically and numerically.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{all,check,list}")
+    a = sub.add_parser("all", parents=[common], help="check the catalog (./identities)")
+    a.add_argument("--catalog", default="identities", metavar="DIR", help="catalog directory (default ./identities)")
+    c = sub.add_parser("check", parents=[common], help="check claim files (.py or .toml) or directories")
+    c.add_argument("paths", nargs="+", metavar="PATH")
+    ls = sub.add_parser("list", help="list the catalog's claims without checking them")
+    ls.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the catalog)")
+    ls.add_argument("--catalog", default="identities", metavar="DIR")
+    ls.add_argument("--only", metavar="PATTERN")
+    return p
+
+
+def _select(claims, pattern):
+    if not pattern:
+        return claims
+    glob = any(ch in pattern for ch in "*?[")
+    return [c for c in claims if (fnmatch.fnmatchcase(c.id, pattern) if glob else pattern in c.id)]
+
+
+def _progress(i, total, result):
+    mark = "ok " if result.ok else "NOT OK"
+    print(f"[{i:>{len(str(total))}}/{total}] {result.verdict.status:<17} {mark:<6} {result.id} "
+          f"({result.seconds:.2f} s)", file=sys.stderr, flush=True)
+
+
+def _summary(results) -> str:
+    lines = []
+    by_doc = defaultdict(Counter)
+    for r in results:
+        by_doc[r.source.split("§")[0].strip() or "(no source)"][r.verdict.status] += 1
+    shown = [v for v in VERDICTS if any(c[v] for c in by_doc.values())]
+    width = max([len(d) for d in by_doc] + [8])
+    lines.append(f"{'document':<{width}}  " + "  ".join(f"{v:>{max(len(v), 3)}}" for v in shown) + "  total")
+    for doc in sorted(by_doc):
+        counts = by_doc[doc]
+        lines.append(f"{doc:<{width}}  " + "  ".join(f"{counts[v]:>{max(len(v), 3)}}" for v in shown)
+                     + f"  {sum(counts.values()):>5}")
+    failing = [r for r in results if r.verdict.status not in ("proved", "proved_at_shapes", "confirmed")]
+    if failing:
+        lines.append("")
+        lines.append("Claims that do not hold:")
+        for r in failing:
+            expected = "" if r.expected is None else f" (expected: {r.expected})"
+            lines.append(f"  {r.id} [{r.verdict.status}]{expected}")
+            lines.append(f"      {r.verdict.reason}")
+            if r.note:
+                lines.append(f"      note: {r.note}")
+    not_ok = [r for r in results if not r.ok]
+    lines.append("")
+    lines.append(f"{len(results)} claims checked in {sum(r.seconds for r in results):.1f} s; "
+                 + (f"{len(not_ok)} not as expected: {', '.join(r.id for r in not_ok)}" if not_ok
+                    else "all as expected"))
+    return "\n".join(lines)
+
+
+def _run(claims, args) -> int:
+    claims = _select(claims, args.only)
+    if not claims:
+        print(f"derivcheck: no claim matches {args.only!r}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    results = check_all(claims, seed=args.seed, limits=Limits(args.time_limit, args.time_limit),
+                        progress=_progress)
+    if args.json:
+        summary = {"total": len(results), "ok": sum(r.ok for r in results),
+                   "by_verdict": dict(Counter(r.verdict.status for r in results)), "seed": args.seed}
+        json.dump({"claims": [to_json(r) for r in results], "summary": summary}, sys.stdout, indent=2)
+        print()
+    else:
+        print(_summary(results))
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            claims = load_paths(args.paths)
+        else:
+            paths = getattr(args, "paths", None) or [args.catalog]
+            if not args.command == "list" or not getattr(args, "paths", None):
+                if not Path(args.catalog).is_dir():
+                    raise ClaimFileError(f"{args.catalog}: no catalog directory here (run from the project "
+                                         "root or pass --catalog DIR)")
+            claims = load_paths(paths)
+    except ClaimFileError as exc:
+        print(f"derivcheck: unusable input:\n{exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.command == "list":
+        selected = _select(claims, args.only)
+        for c in selected:
+            print(f"{c.id:<40} {c.kind:<12} {c.expect or '-':<6} {c.source}")
+        print(f"{len(selected)} claims", file=sys.stderr)
+        return EXIT_OK
+    return _run(claims, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
