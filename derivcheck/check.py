@@ -8,6 +8,8 @@ expression, a time-out, a crash inside SymPy) becomes that claim's verdict.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import queue
 import signal
 import threading
 import time
@@ -325,14 +327,73 @@ def check(claim: Claim, seed: int = 0, limits: Limits | None = None) -> Result:
                   time.perf_counter() - start, claim.note, claim.origin)
 
 
-def check_all(claims, seed: int = 0, limits: Limits | None = None, progress=None) -> list[Result]:
-    """Check claims in order; ``progress(index, total, result)`` is called after each."""
-    limits = Limits() if limits is None else limits
-    results = []
-    for i, claim in enumerate(claims, 1):
-        result = check(claim, seed, limits)
-        results.append(result)
-        if progress:
-            progress(i, len(claims), result)
-    return results
+def check_all(claims, seed: int = 0, limits: Limits | None = None, progress=None, jobs: int = 1) -> list[Result]:
+    """Check claims; results come back in the claims' order.
 
+    ``progress(done, total, result)`` is called as each claim finishes.  With
+    ``jobs`` > 1 the claims are split by file (claims of one file share compiled
+    derivatives) over that many forked worker processes."""
+    limits = Limits() if limits is None else limits
+    claims = list(claims)
+    if jobs <= 1 or len(claims) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        results = []
+        for i, claim in enumerate(claims, 1):
+            results.append(check(claim, seed, limits))
+            if progress:
+                progress(i, len(claims), results[-1])
+        return results
+    return _check_parallel(claims, seed, limits, progress, jobs)
+
+
+def _partition(claims, jobs: int) -> list[list[int]]:
+    """Claim indices in ``jobs`` groups, whole files at a time, largest files first."""
+    by_file: dict[str, list[int]] = {}
+    for i, c in enumerate(claims):
+        by_file.setdefault(c.origin.rsplit(":", 1)[0], []).append(i)
+    groups: list[list[int]] = [[] for _ in range(jobs)]
+    for idxs in sorted(by_file.values(), key=len, reverse=True):
+        min(groups, key=len).extend(idxs)
+    if sum(1 for g in groups if g) == 1 and len(claims) >= 2 * jobs:  # one big file: split it
+        flat = groups[0] if groups[0] else next(g for g in groups if g)
+        groups = [flat[k::jobs] for k in range(jobs)]
+    return [g for g in groups if g]
+
+
+def _worker(claims, idxs, seed, exact_s, numeric_s, queue):
+    limits = Limits(exact_s, numeric_s)
+    for i in idxs:
+        queue.put((i, check(claims[i], seed, limits)))
+
+
+def _check_parallel(claims, seed, limits, progress, jobs) -> list[Result]:
+    ctx = multiprocessing.get_context("fork")  # workers inherit the loaded claims: nothing is pickled but results
+    results_q = ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(claims, idxs, seed, limits.exact, limits.numeric, results_q),
+                         daemon=True) for idxs in _partition(claims, jobs)]
+    results: list[Result | None] = [None] * len(claims)
+    done = 0
+    try:
+        for p in procs:
+            p.start()
+        while done < len(claims):
+            try:
+                i, result = results_q.get(timeout=0.5)
+            except queue.Empty:
+                if not any(p.is_alive() for p in procs) and results_q.empty():
+                    break
+                continue
+            results[i] = result
+            done += 1
+            if progress:
+                progress(done, len(claims), result)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            p.join()
+    for i, r in enumerate(results):
+        if r is None:  # its worker died (killed, out of memory)
+            c = claims[i]
+            results[i] = Result(c.id, c.source, c.kind, Verdict("inconclusive", "the worker process checking "
+                                "this claim stopped unexpectedly"), c.expect, 0.0, c.note, c.origin)
+    return results

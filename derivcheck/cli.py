@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -29,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
                         "instances and counterexamples (default 0)")
     common.add_argument("--time-limit", type=float, default=30.0, metavar="SECONDS",
                         help="time limit per stage of each claim (default 30)")
+    common.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+                        help="worker processes (default: 2, or 1 on a one-core machine)")
     p = argparse.ArgumentParser(prog="derivcheck", description="Check claimed matrix-calculus identities and "
                                 "gradients symbolically and numerically.")
     sub = p.add_subparsers(dest="command", required=True, metavar="{all,check,list}")
@@ -92,7 +95,7 @@ def _run(claims, args) -> int:
         print(f"derivcheck: no claim matches {args.only!r}", file=sys.stderr)
         return EXIT_UNUSABLE
     results = check_all(claims, seed=args.seed, limits=Limits(args.time_limit, args.time_limit),
-                        progress=_progress)
+                        progress=_progress, jobs=args.jobs)
     if args.json:
         summary = {"total": len(results), "ok": sum(r.ok for r in results),
                    "by_verdict": dict(Counter(r.verdict.status for r in results)), "seed": args.seed}

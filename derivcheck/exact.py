@@ -1,13 +1,16 @@
 """The exact check at concrete shapes.
 
 Every dimension gets a distinct small size, at two or more assignments.  The
-true derivative is obtained by ``sympy.diff`` of the explicit scalar entries
-(truth.symbolic_backend); whether claimed − true is identically zero is decided
-by evaluating both at random points in 50-digit arithmetic.  A non-zero
-analytic function vanishes at a random point with probability zero, and at 50
-digits round-off cannot reach the tolerance, so a discrepancy above it is a
-real counterexample and agreement below it is not an accident of rounding.
-No ``simplify()`` is ever called.
+true derivative comes from differentiating the explicit scalar entries, never
+from a claim's own rules: by forward-mode differentiation at 50 digits
+(forward.py; exact up to rounding) or, for what that does not cover (det,
+inv), by ``sympy.diff`` of the explicit SymPy entries (truth.py).  Whether
+claimed − true is identically zero is decided by evaluating both at random
+points in 50-digit arithmetic: a non-zero analytic function vanishes at a
+random point with probability zero, and 50-digit round-off stays far below
+the tolerance, so a discrepancy above it is a real counterexample and
+agreement below it is not an accident of rounding.  No ``simplify()`` is
+ever called.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from . import expr as E
 from .assumptions import size_assignments
 from .evaluate import evaluate
 from .instances import as_lists, discrepancy, draw, fmt_sizes, named_sizes, sizes_rng, to_mp
+from .forward import forward_backend
 from .truth import symbolic_backend
 from .verdict import Counterexample, Stage
 
@@ -39,7 +43,15 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
     when lhs and rhs are projections, so the counterexample names an entry."""
     dims = E.dims_of(lhs, rhs)
     sizes_list = size_assignments(dims, relations, SIZE_POOL, assignments, sizes_rng(seed, dims))
-    backend = symbolic_backend({} if cache is None else cache)
+    try:
+        return _exact(lhs, rhs, sizes_list, rng, seed, points, forward_backend(), explain, what,
+                      "forward-mode differentiation")
+    except NotImplementedError:  # det / inv: differentiate SymPy expressions instead
+        return _exact(lhs, rhs, sizes_list, rng, seed, points, symbolic_backend({} if cache is None else cache),
+                      explain, what, "sympy.diff")
+
+
+def _exact(lhs, rhs, sizes_list, rng, seed, points, backend, explain, what, method) -> Stage:
     worst, count = 0.0, 0
     with mpmath.workdps(DIGITS):
         for sizes in sizes_list:
@@ -61,5 +73,6 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
                     return Stage("exact", "fails", [named_sizes(s) for s in sizes_list], count, DIGITS, err,
                                  f"differs at {fmt_sizes(sizes)}", counterexample=cx)
     return Stage("exact", "holds", [named_sizes(s) for s in sizes_list], count, DIGITS, worst,
-                 "identically equal at " + "; ".join(fmt_sizes(s) for s in sizes_list))
+                 "identically equal at " + "; ".join(fmt_sizes(s) for s in sizes_list)
+                 + f" (derivatives of the explicit entries by {method})")
 

@@ -35,14 +35,21 @@ class ElementwiseFunction:
     numpy: Callable[[np.ndarray], np.ndarray]
     kinks: tuple[float, ...] = ()
     domain: str = "real"  # "real" or "positive": where the argument must lie
-    _mp: list = field(default_factory=list, repr=False)
+    _mp: dict = field(default_factory=dict, repr=False)
+
+    def _compiled(self, order: int) -> Callable:
+        # the exact definition, or its derivative by sympy.diff, compiled for mpmath (cached)
+        if order not in self._mp:
+            self._mp[order] = sympy.lambdify(_x, sympy.diff(self.exact(_x), _x, order), "mpmath")
+        return self._mp[order]
 
     @property
     def mpmath(self) -> Callable:
-        """The exact definition compiled for mpmath (cached)."""
-        if not self._mp:
-            self._mp.append(sympy.lambdify(_x, self.exact(_x), "mpmath"))
-        return self._mp[0]
+        return self._compiled(0)
+
+    def derivative_mpmath_call(self, arg, params=None):
+        """f'(arg), from sympy.diff of the exact definition: no hand-written derivative."""
+        return self._compiled(1)(arg)
 
     def sympy_call(self, arg, params=None):
         return self.exact(arg)
@@ -139,6 +146,9 @@ class GenericFunction:
 
     def mpmath_call(self, arg, params):
         return self._lambda("mpmath")(arg, *params)
+
+    def derivative_mpmath_call(self, arg, params):
+        return self.prime.mpmath_call(arg, params)
 
     @staticmethod
     def sample_parameters(rng: np.random.Generator) -> tuple[float, ...]:

@@ -1,17 +1,18 @@
-"""Ground-truth derivatives, independent of any claim's own rules.
+"""Ground-truth derivatives by SymPy and by finite differences.
 
-Two methods, one per kind of check:
+Both are independent of any claim's own rules:
 
-- ``symbolic``: build the explicit scalar entries of f at concrete sizes with
-  SymPy (evaluate.SYM), differentiate them entry by entry with ``sympy.diff``,
-  and compile the result for mpmath.  Used by the exact check.
-- ``finite_differences``: central differences with one Richardson step, in
-  float64 (numeric check) or at 50 digits in mpmath (re-checking an apparent
-  failure).  A directional derivative costs four evaluations of f whatever the
-  number of parameters.
+- ``symbolic_backend``: build the explicit scalar entries of f at concrete
+  sizes with SymPy (evaluate.SYM), differentiate them with ``sympy.diff`` and
+  compile the result for mpmath.  The exact check uses it where forward mode
+  (forward.py) does not reach (det, inv); tests use it to cross-check forward mode.
+- ``fd_backend``: central differences with one Richardson step, in float64
+  (numeric check) or at 50 digits in mpmath (re-checking an apparent failure).
+  A directional derivative costs four evaluations of f whatever the number of
+  parameters.
 
-Both attach to an arithmetic through ``with_derivatives`` and are then used by
-``evaluate`` for the Grad, Jacobian and Directional nodes.
+Each returns an arithmetic (evaluate.Backend) whose ``derivative`` evaluates
+the Grad, Jacobian and Directional nodes.
 """
 from __future__ import annotations
 

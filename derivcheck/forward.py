@@ -1,0 +1,143 @@
+"""Forward-mode differentiation of the explicit entries, at 50 digits.
+
+A ``Dual`` carries an entry's value and its derivative along one direction.
+Evaluating f with the variable's entries seeded as Dual(x, v) gives
+d/dt f(x + t v) at t = 0 exactly up to 50-digit rounding: the chain rule is
+applied to scalar operations only (+, ×, ÷, powers and each elementwise
+function, whose derivative comes from ``sympy.diff`` of its exact definition),
+never to the matrix-level rules a claim states.  One pass per direction, so
+it is much faster than differentiating SymPy expressions; truth.py falls back
+to SymPy for what it does not cover (det, inv).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import mpmath
+import numpy as np
+
+from . import expr as E
+from .evaluate import MP, Backend, Env, evaluate
+
+__all__ = ["Dual", "forward_backend", "directional_forward"]
+
+
+class Dual:
+    """value + derivative·ε with ε² = 0."""
+
+    __slots__ = ("v", "d")
+
+    def __init__(self, v, d):
+        self.v, self.d = v, d
+
+    @staticmethod
+    def _parts(x):
+        return (x.v, x.d) if isinstance(x, Dual) else (x, 0)
+
+    def __add__(self, o):
+        ov, od = Dual._parts(o)
+        return Dual(self.v + ov, self.d + od)
+
+    __radd__ = __add__
+
+    def __sub__(self, o):
+        ov, od = Dual._parts(o)
+        return Dual(self.v - ov, self.d - od)
+
+    def __rsub__(self, o):
+        ov, od = Dual._parts(o)
+        return Dual(ov - self.v, od - self.d)
+
+    def __mul__(self, o):
+        ov, od = Dual._parts(o)
+        return Dual(self.v * ov, self.d * ov + self.v * od)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o):
+        ov, od = Dual._parts(o)
+        return Dual(self.v / ov, (self.d * ov - self.v * od) / (ov * ov))
+
+    def __rtruediv__(self, o):
+        ov, od = Dual._parts(o)
+        return Dual(ov / self.v, (od * self.v - ov * self.d) / (self.v * self.v))
+
+    def __neg__(self):
+        return Dual(-self.v, -self.d)
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, o):
+        ov, od = Dual._parts(o)
+        value = self.v ** ov
+        d = ov * self.v ** (ov - 1) * self.d
+        if od:  # d(a^b) also has a^b log(a) b'
+            d = d + value * mpmath.log(self.v) * od
+        return Dual(value, d)
+
+    def __rpow__(self, o):
+        return Dual(o, 0) ** self
+
+    def __repr__(self):
+        return f"Dual({self.v}, {self.d})"
+
+
+def _apply(fn, a, params):
+    def one(z):
+        if isinstance(z, Dual):
+            return Dual(fn.mpmath_call(z.v, params), fn.derivative_mpmath_call(z.v, params) * z.d)
+        return fn.mpmath_call(z, params)
+
+    return np.vectorize(one, otypes=[object])(a)
+
+
+def _softmax(z):
+    from .functions import FUNCTIONS
+
+    e = _apply(FUNCTIONS["exp"], z, None)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _unsupported(name):
+    def refuse(a):
+        if any(isinstance(v, Dual) for v in np.ravel(a)):
+            raise NotImplementedError(f"{name} is not differentiated in forward mode")
+        return getattr(MP, name)(a)
+
+    return refuse
+
+
+def directional_forward(f: E.Expr, wrt: E.Expr, direction: np.ndarray, env: Env, backend: Backend) -> np.ndarray:
+    """d/dt f(wrt + t·direction) at t = 0, entry by entry."""
+    base = evaluate(wrt, env, backend)
+    seeded = np.empty(base.shape, dtype=object)
+    for idx in np.ndindex(*base.shape):
+        seeded[idx] = Dual(base[idx], direction[idx])
+    moved = env.with_values(**{wrt.name: seeded}) if isinstance(wrt, E.Symbol) else \
+        env.with_overrides(**{wrt.name: seeded})
+    out = evaluate(f, moved, backend)
+    return np.vectorize(lambda v: v.d if isinstance(v, Dual) else mpmath.mpf(0), otypes=[object])(out)
+
+
+def _unit(shape, index):
+    u = np.full(shape, mpmath.mpf(0), dtype=object)
+    u[index] = mpmath.mpf(1)
+    return u
+
+
+def _forward_derivative(node, env: Env, backend: Backend):
+    if isinstance(node, E.Directional):
+        return directional_forward(node.f, node.wrt, evaluate(node.direction, env, backend), env, backend)
+    wshape = evaluate(node.wrt, env, backend).shape
+    columns = [directional_forward(node.f, node.wrt, _unit(wshape, idx), env, backend)
+               for idx in np.ndindex(*wshape)]
+    if isinstance(node, E.Grad):
+        return np.array([c[0, 0] for c in columns], dtype=object).reshape(wshape)
+    return np.stack([c.reshape(-1) for c in columns], axis=1)  # Jacobian: column j is ∂f/∂x_j
+
+
+def forward_backend() -> Backend:
+    """mpmath arithmetic whose derivatives come from forward-mode differentiation."""
+    return dataclasses.replace(MP, apply=_apply, softmax=_softmax, det=_unsupported("det"),
+                               inv=_unsupported("inv"), derivative=_forward_derivative)
