@@ -133,19 +133,18 @@ def size_assignments(dim_symbols, relations, pool, count: int, rng: np.random.Ge
         return [{}]
     if len(names) > len(pool):
         pool = list(pool) + list(range(max(pool) + 1, max(pool) + 1 + len(names) - len(pool)))
+    # the smallest sizes first; the wider pool only if the relations leave too few
     candidates = []
-    base = list(pool[: len(names)])
-    for perm in itertools.islice(itertools.permutations(base), 5040):
+    for perm in itertools.islice(itertools.permutations(pool[: len(names)]), 5040):
         sizes = dict(zip(names, perm))
         if _holds(relations, sizes):
             candidates.append(sizes)
-    if not candidates:
-        # relations may need larger gaps (m > 2*n): search the wider pool
+    if len(candidates) < count:
         for combo in itertools.islice(itertools.permutations(pool, len(names)), 200000):
             sizes = dict(zip(names, combo))
-            if _holds(relations, sizes):
+            if sizes not in candidates and _holds(relations, sizes):
                 candidates.append(sizes)
-                if len(candidates) >= 50:
+                if len(candidates) >= max(count, 50):
                     break
     if not candidates:
         raise UnsatisfiableError("no sizes satisfy the relations " + ", ".join(map(str, relations)))

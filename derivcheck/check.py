@@ -324,7 +324,7 @@ def check(claim: Claim, seed: int = 0, limits: Limits | None = None) -> Result:
     else:
         verdict = _guard(lambda: _KINDS[claim.kind](claim, seed, limits))
     return Result(claim.id, claim.source, claim.kind, verdict, claim.expect,
-                  time.perf_counter() - start, claim.note, claim.origin)
+                  time.perf_counter() - start, claim.note, claim.origin, claim.document)
 
 
 def check_all(claims, seed: int = 0, limits: Limits | None = None, progress=None, jobs: int = 1) -> list[Result]:
@@ -395,5 +395,5 @@ def _check_parallel(claims, seed, limits, progress, jobs) -> list[Result]:
         if r is None:  # its worker died (killed, out of memory)
             c = claims[i]
             results[i] = Result(c.id, c.source, c.kind, Verdict("inconclusive", "the worker process checking "
-                                "this claim stopped unexpectedly"), c.expect, 0.0, c.note, c.origin)
+                                "this claim stopped unexpectedly"), c.expect, 0.0, c.note, c.origin, c.document)
     return results

@@ -7,6 +7,7 @@ spoke (``holds`` / ``fails``) and ``note`` says in words what is wrong.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from .expr import Expr, as_expr
@@ -54,7 +55,9 @@ class Claim:
 
     @property
     def document(self) -> str:
-        """The source document's name: the part of ``source`` before the section sign."""
+        """What the claim is grouped under: its claim file's name (one catalog module per document)."""
+        if self.origin:
+            return Path(self.origin.rsplit(":", 1)[0]).stem
         return self.source.split("§")[0].strip() or "(no source)"
 
 

@@ -63,7 +63,7 @@ def _summary(results) -> str:
     lines = []
     by_doc = defaultdict(Counter)
     for r in results:
-        by_doc[r.source.split("§")[0].strip() or "(no source)"][r.verdict.status] += 1
+        by_doc[r.document or "(no file)"][r.verdict.status] += 1
     shown = [v for v in VERDICTS if any(c[v] for c in by_doc.values())]
     width = max([len(d) for d in by_doc] + [8])
     lines.append(f"{'document':<{width}}  " + "  ".join(f"{v:>{max(len(v), 3)}}" for v in shown) + "  total")

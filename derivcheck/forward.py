@@ -5,9 +5,11 @@ Evaluating f with the variable's entries seeded as Dual(x, v) gives
 d/dt f(x + t v) at t = 0 exactly up to 50-digit rounding: the chain rule is
 applied to scalar operations only (+, ×, ÷, powers and each elementwise
 function, whose derivative comes from ``sympy.diff`` of its exact definition),
-never to the matrix-level rules a claim states.  One pass per direction, so
-it is much faster than differentiating SymPy expressions; truth.py falls back
-to SymPy for what it does not cover (det, inv).
+never to the matrix-level rules a claim states (det and inv are computed by
+Gaussian elimination in Dual arithmetic, so they too reduce to scalar
+operations).  One pass per direction, so it is much faster than
+differentiating SymPy expressions (truth.symbolic_backend), which tests use to
+cross-check this module.
 """
 from __future__ import annotations
 
@@ -34,30 +36,44 @@ class Dual:
     def _parts(x):
         return (x.v, x.d) if isinstance(x, Dual) else (x, 0)
 
+    def _scalar_ops(method):
+        # with an array operand, let NumPy broadcast and come back entry by entry
+        def op(self, o):
+            return NotImplemented if isinstance(o, np.ndarray) else method(self, o)
+
+        op.__name__ = method.__name__
+        return op
+
+    @_scalar_ops
     def __add__(self, o):
         ov, od = Dual._parts(o)
         return Dual(self.v + ov, self.d + od)
 
     __radd__ = __add__
 
+    @_scalar_ops
     def __sub__(self, o):
         ov, od = Dual._parts(o)
         return Dual(self.v - ov, self.d - od)
 
+    @_scalar_ops
     def __rsub__(self, o):
         ov, od = Dual._parts(o)
         return Dual(ov - self.v, od - self.d)
 
+    @_scalar_ops
     def __mul__(self, o):
         ov, od = Dual._parts(o)
         return Dual(self.v * ov, self.d * ov + self.v * od)
 
     __rmul__ = __mul__
 
+    @_scalar_ops
     def __truediv__(self, o):
         ov, od = Dual._parts(o)
         return Dual(self.v / ov, (self.d * ov - self.v * od) / (ov * ov))
 
+    @_scalar_ops
     def __rtruediv__(self, o):
         ov, od = Dual._parts(o)
         return Dual(ov / self.v, (od * self.v - ov * self.d) / (self.v * self.v))
@@ -68,6 +84,7 @@ class Dual:
     def __pos__(self):
         return self
 
+    @_scalar_ops
     def __pow__(self, o):
         ov, od = Dual._parts(o)
         value = self.v ** ov
@@ -81,6 +98,8 @@ class Dual:
 
     def __repr__(self):
         return f"Dual({self.v}, {self.d})"
+
+    del _scalar_ops
 
 
 def _apply(fn, a, params):
@@ -99,13 +118,48 @@ def _softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _unsupported(name):
-    def refuse(a):
-        if any(isinstance(v, Dual) for v in np.ravel(a)):
-            raise NotImplementedError(f"{name} is not differentiated in forward mode")
-        return getattr(MP, name)(a)
+def _magnitude(z):
+    return abs(z.v) if isinstance(z, Dual) else abs(z)
 
-    return refuse
+
+def _eliminate(a: np.ndarray, rhs: np.ndarray | None):
+    """Gaussian elimination with partial pivoting in whatever scalar arithmetic the
+    entries have (mpmath or Dual); returns det(a) and, if given, a⁻¹·rhs."""
+    a = a.copy()
+    size = a.shape[0]
+    x = None if rhs is None else rhs.copy()
+    det = mpmath.mpf(1)
+    for col in range(size):
+        pivot = max(range(col, size), key=lambda r: _magnitude(a[r, col]))
+        if _magnitude(a[pivot, col]) == 0:
+            if x is not None:
+                raise ZeroDivisionError("singular matrix")
+            return mpmath.mpf(0), None
+        if pivot != col:
+            a[[col, pivot]] = a[[pivot, col]]
+            if x is not None:
+                x[[col, pivot]] = x[[pivot, col]]
+            det = -det
+        det = det * a[col, col]
+        for r in range(col + 1, size):
+            factor = a[r, col] / a[col, col]
+            a[r, col:] = a[r, col:] - factor * a[col, col:]
+            if x is not None:
+                x[r] = x[r] - factor * x[col]
+    if x is not None:
+        for r in reversed(range(size)):
+            x[r] = (x[r] - (a[r, r + 1:] @ x[r + 1:] if r + 1 < size else 0)) / a[r, r]
+    return det, x
+
+
+def _det(a):
+    return np.array([[_eliminate(a, None)[0]]], dtype=object)
+
+
+def _inv(a):
+    identity = np.full(a.shape, mpmath.mpf(0), dtype=object)
+    np.fill_diagonal(identity, mpmath.mpf(1))
+    return _eliminate(a, identity)[1]
 
 
 def directional_forward(f: E.Expr, wrt: E.Expr, direction: np.ndarray, env: Env, backend: Backend) -> np.ndarray:
@@ -139,5 +193,5 @@ def _forward_derivative(node, env: Env, backend: Backend):
 
 def forward_backend() -> Backend:
     """mpmath arithmetic whose derivatives come from forward-mode differentiation."""
-    return dataclasses.replace(MP, apply=_apply, softmax=_softmax, det=_unsupported("det"),
-                               inv=_unsupported("inv"), derivative=_forward_derivative)
+    return dataclasses.replace(MP, apply=_apply, softmax=_softmax, det=_det, inv=_inv,
+                               derivative=_forward_derivative)

@@ -73,6 +73,7 @@ class Result:
     seconds: float
     note: str = ""
     origin: str = ""
+    document: str = ""
 
     @property
     def ok(self) -> bool:
@@ -106,7 +107,7 @@ def to_json(result: Result) -> dict:
                               "counterexample": _clean(asdict(s.verdict.counterexample))
                               if s.verdict.counterexample else None} for s in v.steps]
     return {
-        "id": result.id, "source": result.source, "kind": result.kind, "verdict": v.status,
+        "id": result.id, "source": result.source, "document": result.document, "kind": result.kind, "verdict": v.status,
         "expected": result.expected, "ok": result.ok, "seconds": round(result.seconds, 3),
         "evidence": evidence, "note": result.note, "origin": result.origin,
     }

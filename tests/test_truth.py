@@ -1,0 +1,109 @@
+"""The ground truth itself: forward mode, sympy.diff and finite differences agree,
+and samplers produce exactly what their assumptions promise."""
+import mpmath
+import numpy as np
+import pytest
+
+from derivcheck import abs as abs_, cos, dims, elementwise, exp, log, matrix, relu, sigmoid, sin, softmax, sqrt
+from derivcheck import sum, tanh
+from derivcheck import expr as E
+from derivcheck.assumptions import SAMPLERS, sampler_for, size_assignments
+from derivcheck.evaluate import FLOAT, evaluate
+from derivcheck.forward import forward_backend
+from derivcheck.instances import draw, to_mp
+from derivcheck.truth import fd_backend, symbolic_backend
+
+m, n, k = dims("m n k")
+X = matrix("X", m, n)
+W = matrix("W", n, k)
+P = matrix("P", m, k, assume="positive")
+g, g_prime = elementwise("g")
+
+FUNCTIONS = {
+    "sigmoid": sigmoid, "tanh": tanh, "relu": relu, "exp": exp, "sin": sin, "cos": cos, "abs": abs_,
+    "g": g, "g_prime": g_prime,
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_three_methods_agree_on_each_function(name):
+    fn = FUNCTIONS[name]
+    f = sum(fn(X @ W) * P) + sum(log(P) * sqrt(P))
+    node = E.Grad(f, W)
+    env = draw([node], {m: 3, n: 2, k: 4}, np.random.default_rng(1))
+    with mpmath.workdps(50):
+        menv = to_mp(env)
+        forward = evaluate(node, menv, forward_backend())
+        symbolic = evaluate(node, menv, symbolic_backend({}))
+        fd_mp = evaluate(node, menv, fd_backend(evaluate.__globals__["MP"]))
+        assert np.max(np.abs((forward - symbolic).astype(complex))) < 1e-40
+        assert np.max(np.abs((forward - fd_mp).astype(complex))) < 1e-25
+    fd = evaluate(node, env, fd_backend(FLOAT))
+    assert np.allclose(fd, forward.astype(float), rtol=1e-6, atol=1e-8)
+
+
+def test_softmax_and_intermediates_agree():
+    Y = matrix("Y", m, k, assume="one_hot_rows")
+    Z = E.define("Z", X @ W)
+    L = -sum(Y * log(softmax(Z))) / m
+    x = matrix("x", n, 1)
+    for node in (E.Grad(L, Z), E.Grad(L, W), E.Grad(L, X), E.Jacobian(softmax((W.T @ x).T).T, x)):
+        env = draw([node], {m: 4, n: 3, k: 2}, np.random.default_rng(2))
+        with mpmath.workdps(50):
+            menv = to_mp(env)
+            a = evaluate(node, menv, forward_backend())
+            b = evaluate(node, menv, symbolic_backend({}))
+            assert np.max(np.abs((a - b).astype(float))) < 1e-40
+
+
+def test_determinant_and_inverse_in_forward_mode_match_sympy():
+    from derivcheck import det, inv
+    S = matrix("S", n, n, assume="invertible")
+    for node in (E.Grad(det(S), S), E.Grad(sum(inv(S) * S.T), S)):
+        env = draw([node], {n: 3}, np.random.default_rng(4))
+        with mpmath.workdps(50):
+            menv = to_mp(env)
+            a = evaluate(node, menv, forward_backend())
+            b = evaluate(node, menv, symbolic_backend({}))
+            assert np.max(np.abs((a - b).astype(float))) < 1e-35
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS, ids=lambda s: s.name)
+def test_samplers_satisfy_their_assumptions_exactly(sampler):
+    rng = np.random.default_rng(0)
+    v = sampler.draw(rng, 5, 5)
+    with mpmath.workdps(60):
+        rows = [mpmath.fsum(mpmath.mpf(x) for x in row) for row in v]
+    facts = sampler.satisfies
+    if "binary" in facts:
+        assert set(np.unique(v)) <= {0.0, 1.0}
+    if "one_hot_rows" in facts:
+        assert (v.sum(axis=1) == 1).all() and set(np.unique(v)) <= {0.0, 1.0}
+    if "rows_sum_to_one" in facts:
+        assert all(r == 1 for r in rows)  # exactly, not up to rounding
+    if "probability" in facts:
+        assert ((v > 0) & (v < 1)).all()
+    if "positive" in facts:
+        assert (v > 0).all()
+    if "symmetric" in facts:
+        assert (v == v.T).all()
+    if "spd" in facts:
+        assert np.linalg.eigvalsh(v).min() > 0
+    if "invertible" in facts:
+        assert abs(np.linalg.det(v)) > 1e-6
+
+
+def test_unconstrained_symbols_get_continuous_values():
+    assert sampler_for("X", frozenset()).name == "default"
+    assert sampler_for("Y", frozenset({"probability"})).name == "probability"
+    assert sampler_for("S", frozenset({"symmetric", "invertible"})).name == "symmetric_invertible"
+    env = draw([X], {m: 4, n: 3}, np.random.default_rng(0))
+    assert len(np.unique(env.values["X"])) == 12
+
+
+def test_size_assignments_are_distinct_and_respect_relations():
+    rng = np.random.default_rng(0)
+    got = size_assignments({m, n, k}, [m > n + 1], (2, 3, 4, 5), 3, rng)
+    assert len(got) == 3 and len({tuple(sorted(s.items(), key=str)) for s in got}) == 3
+    for s in got:
+        assert len(set(s.values())) == 3 and s[m] > s[n] + 1
