@@ -34,21 +34,19 @@ SIZE_POOL = (2, 3, 4, 5, 6, 7)
 
 def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, seed: int,
                 points: int = 3, assignments: int = 2, cache: dict | None = None,
-                explain: tuple | None = None, what: str = "") -> Stage:
+                explain: tuple | None = None, what: str = "", method: str = "forward") -> Stage:
     """Compare lhs and rhs exactly at small distinct sizes; a Stage with a counterexample on failure.
 
-    ``cache`` holds compiled derivatives; sharing it between claims saves recompiling
-    the same derivative (sizes depend on the seed and the dimensions, not the claim).
-    ``explain`` is an entrywise pair (claimed, true) evaluated at a failing point
-    when lhs and rhs are projections, so the counterexample names an entry."""
+    ``method`` is "forward" (forward-mode at 50 digits) or "sympy" (sympy.diff of
+    SymPy expressions, many times slower; ``cache`` then holds its compiled
+    derivatives, shared between claims).  ``explain`` is an entrywise pair
+    (claimed, true) evaluated at a failing point when lhs and rhs are
+    projections, so the counterexample names an entry."""
     dims = E.dims_of(lhs, rhs)
     sizes_list = size_assignments(dims, relations, SIZE_POOL, assignments, sizes_rng(seed, dims))
-    try:
-        return _exact(lhs, rhs, sizes_list, rng, seed, points, forward_backend(), explain, what,
-                      "forward-mode differentiation")
-    except NotImplementedError:  # det / inv: differentiate SymPy expressions instead
-        return _exact(lhs, rhs, sizes_list, rng, seed, points, symbolic_backend({} if cache is None else cache),
-                      explain, what, "sympy.diff")
+    backend = {"forward": forward_backend, "sympy": lambda: symbolic_backend({} if cache is None else cache)}[method]()
+    label = {"forward": "forward-mode differentiation", "sympy": "sympy.diff"}[method]
+    return _exact(lhs, rhs, sizes_list, rng, seed, points, backend, explain, what, label)
 
 
 def _exact(lhs, rhs, sizes_list, rng, seed, points, backend, explain, what, method) -> Stage:
@@ -63,11 +61,11 @@ def _exact(lhs, rhs, sizes_list, rng, seed, points, backend, explain, what, meth
                 count += 1
                 worst = max(worst, err)
                 if err > TOLERANCE:
-                    shown = what
-                    if explain is not None:
+                    shown, names = what, None
+                    if explain is not None:  # show the claim entry by entry; the direction is then irrelevant
                         lv, rv = evaluate(explain[0], menv, backend), evaluate(explain[1], menv, backend)
-                        entry, shown = discrepancy(lv, rv)[1], ""
-                    cx = Counterexample("exact", seed, named_sizes(sizes), as_lists(env), entry,
+                        entry, shown, names = discrepancy(lv, rv)[1], "", set(E.symbols_of(*explain))
+                    cx = Counterexample("exact", seed, named_sizes(sizes), as_lists(env, names), entry,
                                         float(mpmath.re(lv[entry])), float(mpmath.re(rv[entry])),
                                         params={k: list(v) for k, v in env.params.items()}, what=shown)
                     return Stage("exact", "fails", [named_sizes(s) for s in sizes_list], count, DIGITS, err,

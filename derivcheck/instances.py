@@ -129,6 +129,6 @@ def fmt_sizes(sizes: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(named_sizes(sizes).items())) or "fixed sizes"
 
 
-def as_lists(env: Env) -> dict:
-    """Symbol values as nested lists of floats, for a counterexample."""
-    return {k: np.asarray(v, dtype=float).tolist() for k, v in env.values.items()}
+def as_lists(env: Env, names=None) -> dict:
+    """Symbol values (all, or those in ``names``) as nested lists of floats, for a counterexample."""
+    return {k: np.asarray(v, dtype=float).tolist() for k, v in env.values.items() if names is None or k in names}
