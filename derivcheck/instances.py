@@ -111,11 +111,13 @@ def to_mp(env: Env) -> Env:
 _abs = np.vectorize(lambda v: float(abs(v)), otypes=[float])
 
 
-def discrepancy(lhs: np.ndarray, rhs: np.ndarray):
-    """(largest relative difference, its entry).  Relative to the larger of 1 and
-    the largest magnitude on either side, so cancellation near zero is not amplified."""
+def discrepancy(lhs: np.ndarray, rhs: np.ndarray, floor: float = 1e-8):
+    """(largest relative difference, its entry), relative to the largest magnitude on
+    either side.  ``floor`` bounds that scale from below: entries that are zero up to
+    round-off must not look like large relative errors, and values that are small
+    but not zero must not hide a wrong claim (a floor of 1 would)."""
     diff = _abs(lhs - rhs)
-    scale = max(1.0, float(_abs(lhs).max(initial=0.0)), float(_abs(rhs).max(initial=0.0)))
+    scale = max(floor, float(_abs(lhs).max(initial=0.0)), float(_abs(rhs).max(initial=0.0)))
     idx = np.unravel_index(int(np.argmax(diff)), diff.shape)
     return float(diff[idx]) / scale, tuple(int(i) for i in idx)
 

@@ -26,6 +26,7 @@ __all__ = ["numeric_stage", "SIZE_POOL"]
 SIZE_POOL = (4, 5, 6, 7, 8, 9, 10)
 RTOL_ALGEBRA = 1e-9
 RTOL_DIFFERENCES = 1e-6
+FLOAT_SCALE_FLOOR = 1e-3  # float64 differences of values below this are measured absolutely
 RECHECK_DIGITS = 50
 RECHECK_TOLERANCE = 1e-20  # finite differences at 50 digits are good to ~1e-35
 
@@ -47,7 +48,7 @@ def numeric_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator,
             env = draw([lhs, rhs], sizes, rng)
             with np.errstate(all="ignore"):
                 lv, rv = evaluate(lhs, env, fast), evaluate(rhs, env, fast)
-            err, entry = discrepancy(lv, rv)
+            err, entry = discrepancy(lv, rv, floor=FLOAT_SCALE_FLOOR)
             count += 1
             if not err <= rtol:  # also catches NaN
                 with mpmath.workdps(RECHECK_DIGITS):

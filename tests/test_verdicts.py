@@ -201,3 +201,9 @@ def test_counterexample_values_reproduce_the_discrepancy(net):
     true = evaluate(E.Grad(net.L, net.W2), env, fd_backend(FLOAT))[cx.entry]
     assert got == pytest.approx(cx.claimed, rel=1e-9)
     assert true == pytest.approx(cx.true, rel=1e-6)
+
+
+def test_tiny_values_do_not_hide_a_wrong_claim():
+    # both sides are ~1e-35: an absolute comparison at 1e-30 would call this equal
+    assert verdict(identity("tiny", 1e-35 * A, 2e-35 * A)).status == "refuted"
+    assert verdict(identity("tiny.ok", 1e-35 * A + 1e-35 * A, 2e-35 * A)).status == "proved_at_shapes"
