@@ -20,6 +20,7 @@ import numpy as np
 
 from . import expr as E
 from .evaluate import MP, Backend, Env, evaluate
+from .truth import from_directional
 
 __all__ = ["Dual", "forward_backend", "directional_forward"]
 
@@ -174,24 +175,7 @@ def directional_forward(f: E.Expr, wrt: E.Expr, direction: np.ndarray, env: Env,
     return np.vectorize(lambda v: v.d if isinstance(v, Dual) else mpmath.mpf(0), otypes=[object])(out)
 
 
-def _unit(shape, index):
-    u = np.full(shape, mpmath.mpf(0), dtype=object)
-    u[index] = mpmath.mpf(1)
-    return u
-
-
-def _forward_derivative(node, env: Env, backend: Backend):
-    if isinstance(node, E.Directional):
-        return directional_forward(node.f, node.wrt, evaluate(node.direction, env, backend), env, backend)
-    wshape = evaluate(node.wrt, env, backend).shape
-    columns = [directional_forward(node.f, node.wrt, _unit(wshape, idx), env, backend)
-               for idx in np.ndindex(*wshape)]
-    if isinstance(node, E.Grad):
-        return np.array([c[0, 0] for c in columns], dtype=object).reshape(wshape)
-    return np.stack([c.reshape(-1) for c in columns], axis=1)  # Jacobian: column j is ∂f/∂x_j
-
-
 def forward_backend() -> Backend:
     """mpmath arithmetic whose derivatives come from forward-mode differentiation."""
     return dataclasses.replace(MP, apply=_apply, softmax=_softmax, det=_det, inv=_inv,
-                               derivative=_forward_derivative)
+                               derivative=from_directional(directional_forward))

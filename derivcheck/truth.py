@@ -146,28 +146,30 @@ def _directional_fd(f, wrt, direction_value, env: Env, backend: Backend):
 
 
 def _unit(shape, index, backend):
-    u = np.zeros(shape, dtype=backend.dtype)
-    if u.dtype == object:
-        u[:] = mpmath.mpf(0)
-        u[index] = mpmath.mpf(1)
-    else:
-        u[index] = 1.0
+    u = np.full(shape, backend.scalar(sympy.Integer(0)), dtype=backend.dtype)
+    u[index] = backend.scalar(sympy.Integer(1))
     return u
 
 
-def _fd_derivative(node, env: Env, backend: Backend):
-    if isinstance(node, E.Directional):
-        return _directional_fd(node.f, node.wrt, evaluate(node.direction, env, backend), env, backend)
-    wshape = evaluate(node.wrt, env, backend).shape
-    columns = [_directional_fd(node.f, node.wrt, _unit(wshape, idx, backend), env, backend)
-               for idx in np.ndindex(*wshape)]
-    if isinstance(node, E.Grad):
-        out = np.array([c[0, 0] for c in columns], dtype=columns[0].dtype)
-        return out.reshape(wshape)
-    return np.stack([c.reshape(-1) for c in columns], axis=1)  # Jacobian: column j is ∂f/∂x_j
+def from_directional(directional):
+    """The derivative method of an arithmetic, given how it takes one directional
+    derivative ``directional(f, wrt, direction, env, backend)``: a gradient or a
+    Jacobian is one directional derivative per entry of wrt."""
+
+    def derivative(node, env: Env, backend: Backend):
+        if isinstance(node, E.Directional):
+            return directional(node.f, node.wrt, evaluate(node.direction, env, backend), env, backend)
+        wshape = evaluate(node.wrt, env, backend).shape
+        columns = [directional(node.f, node.wrt, _unit(wshape, idx, backend), env, backend)
+                   for idx in np.ndindex(*wshape)]
+        if isinstance(node, E.Grad):
+            return np.array([c[0, 0] for c in columns], dtype=backend.dtype).reshape(wshape)
+        return np.stack([c.reshape(-1) for c in columns], axis=1)  # Jacobian: column j is ∂f/∂x_j
+
+    return derivative
 
 
 def fd_backend(backend: Backend) -> Backend:
     """``backend`` arithmetic whose derivatives come from central finite differences."""
-    return dataclasses.replace(backend, derivative=_fd_derivative)
+    return dataclasses.replace(backend, derivative=from_directional(_directional_fd))
 
