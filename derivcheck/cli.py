@@ -108,16 +108,12 @@ def _run(claims, args) -> int:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    from_catalog = not getattr(args, "paths", None)  # `all`, and `list` without paths
     try:
-        if args.command == "check":
-            claims = load_paths(args.paths)
-        else:
-            paths = getattr(args, "paths", None) or [args.catalog]
-            if not args.command == "list" or not getattr(args, "paths", None):
-                if not Path(args.catalog).is_dir():
-                    raise ClaimFileError(f"{args.catalog}: no catalog directory here (run from the project "
-                                         "root or pass --catalog DIR)")
-            claims = load_paths(paths)
+        if from_catalog and not Path(args.catalog).is_dir():
+            raise ClaimFileError(f"{args.catalog}: no catalog directory here (run from the project "
+                                 "root or pass --catalog DIR)")
+        claims = load_paths([args.catalog] if from_catalog else args.paths)
     except ClaimFileError as exc:
         print(f"derivcheck: unusable input:\n{exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -127,7 +123,11 @@ def main(argv=None) -> int:
             print(f"{c.id:<40} {c.kind:<12} {c.expect or '-':<6} {c.source}")
         print(f"{len(selected)} claims", file=sys.stderr)
         return EXIT_OK
-    return _run(claims, args)
+    try:
+        return _run(claims, args)
+    except KeyboardInterrupt:
+        print("derivcheck: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
