@@ -22,7 +22,7 @@ from typing import Iterator, Union
 
 import sympy
 
-from .functions import FUNCTIONS, ElementwiseFunction, GenericFunction, generic
+from .functions import ElementwiseFunction, GenericFunction, generic
 
 __all__ = [
     "Expr", "Symbol", "Scalar", "Defined", "Add", "Mul", "Pow", "MatMul", "Transpose",
@@ -500,16 +500,14 @@ def define(name: str, body) -> Defined:
 def elementwise(name: str):
     """Declare a generic elementwise function g; returns (g, g_prime) as callables."""
     fn = generic(name)
-    return _caller(fn), _caller(fn.prime)
+    return applier(fn), applier(fn.prime)
 
 
-def _caller(fn):
+def applier(fn):
+    """A callable that applies the elementwise function ``fn`` to an expression."""
+
     def call(a):
         return Apply(fn, as_expr(a))
 
     call.__name__ = fn.name
     return call
-
-
-def _known(name):
-    return _caller(FUNCTIONS[name])

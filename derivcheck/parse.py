@@ -354,8 +354,8 @@ def _claim(f: _File, raw: dict, scope: Scope, relations) -> Claim:
         if kind == "value":
             key = "expr"
             fields["expr"] = parse_expression(raw["expr"], scope)
-            fields.update(at=_at(raw["at"], cid), equals=raw["equals"],
-                          tolerance=float(raw.get("tolerance", 1e-9)))
+            fields.update(at=_at(raw["at"], cid), equals=_numbers(raw["equals"], "equals"),
+                          tolerance=float(_numbers(raw.get("tolerance", 1e-9), "tolerance")))
         elif kind == "derivation":
             key = "steps"
             if not isinstance(raw["steps"], list):
@@ -383,7 +383,24 @@ def _named(value, scope: Scope, key: str):
     return found
 
 
+def _numbers(value, key: str):
+    """A number or a (nested) list of numbers, as a value claim states them."""
+    ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+        isinstance(value, list) and value and all(_is_numbers(v) for v in value))
+    if not ok:
+        raise ExpressionError(f"{key} must be a number or a list of rows of numbers, got {value!r}")
+    return value
+
+
+def _is_numbers(v) -> bool:
+    try:
+        _numbers(v, "")
+        return True
+    except ExpressionError:
+        return False
+
+
 def _at(value, cid: str) -> dict:
     if not isinstance(value, dict):
         raise ExpressionError("at must be a table of values, e.g. at = {x = 2.0}")
-    return dict(value)
+    return {k: _numbers(v, f"at.{k}") for k, v in value.items()}

@@ -5,19 +5,19 @@ names in ``CALLS`` plus the generic functions a file declares.
 """
 from __future__ import annotations
 
-from .expr import Diag, Det, Fill, Grad, Inner, Inv, Softmax, Sum, Trace, _known, as_expr
+from .expr import Diag, Det, Fill, Grad, Inner, Inv, Softmax, Sum, Trace, applier, as_expr
 from .functions import FUNCTIONS
 
-sigmoid = _known("sigmoid")
-tanh = _known("tanh")
-relu = _known("relu")
-step = _known("step")
-exp = _known("exp")
-log = _known("log")
-sqrt = _known("sqrt")
-sin = _known("sin")
-cos = _known("cos")
-abs = _known("abs")  # noqa: A001 - the vocabulary's name
+sigmoid = applier(FUNCTIONS["sigmoid"])
+tanh = applier(FUNCTIONS["tanh"])
+relu = applier(FUNCTIONS["relu"])
+step = applier(FUNCTIONS["step"])
+exp = applier(FUNCTIONS["exp"])
+log = applier(FUNCTIONS["log"])
+sqrt = applier(FUNCTIONS["sqrt"])
+sin = applier(FUNCTIONS["sin"])
+cos = applier(FUNCTIONS["cos"])
+abs = applier(FUNCTIONS["abs"])  # noqa: A001 - the vocabulary's name
 
 
 def softmax(a):
@@ -74,7 +74,7 @@ def grad(f, wrt):
 #: name -> (constructor, argument kinds): "e" an expression, "dim" a dimension,
 #: "axis" an optional literal 0 or 1, "wrt" a symbol or defined name.
 CALLS = {
-    **{name: (_known(name), ("e",)) for name in FUNCTIONS},
+    **{name: (applier(fn), ("e",)) for name, fn in FUNCTIONS.items()},
     "softmax": (softmax, ("e",)),
     "sum": (sum, ("e", "axis?")),
     "trace": (trace, ("e",)),

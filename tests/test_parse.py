@@ -118,3 +118,10 @@ def test_python_module_errors_name_the_line(tmp_path):
     q = write(tmp_path, "X = 1\n", "nothing.py")
     with pytest.raises(ClaimFileError, match="must define CLAIMS"):
         load_file(q)
+
+
+def test_value_claims_need_numbers(tmp_path):
+    p = write(tmp_path, 'dims = []\n[symbols]\nx = [1, 1]\n[[claim]]\nid = "v"\nkind = "value"\n'
+                        'expr = "x"\nat = {x = "two"}\nequals = 2\n')
+    (claim,) = load_file(p)
+    assert claim.error and "at.x must be a number" in claim.error
