@@ -20,13 +20,13 @@ import numpy as np
 
 from . import expr as E
 from .evaluate import MP, Backend, Env, evaluate
-from .truth import from_directional
 
 __all__ = ["Dual", "forward_backend", "directional_forward"]
 
 
 class Dual:
-    """value + derivative·ε with ε² = 0."""
+    """value + derivative·ε with ε² = 0.  The derivative may be a vector (an object
+    array): then one pass carries the derivatives along many directions at once."""
 
     __slots__ = ("v", "d")
 
@@ -90,7 +90,7 @@ class Dual:
         ov, od = Dual._parts(o)
         value = self.v ** ov
         d = ov * self.v ** (ov - 1) * self.d
-        if od:  # d(a^b) also has a^b log(a) b'
+        if isinstance(o, Dual):  # d(a^b) also has a^b log(a) b'
             d = d + value * mpmath.log(self.v) * od
         return Dual(value, d)
 
@@ -163,19 +163,47 @@ def _inv(a):
     return _eliminate(a, identity)[1]
 
 
-def directional_forward(f: E.Expr, wrt: E.Expr, direction: np.ndarray, env: Env, backend: Backend) -> np.ndarray:
-    """d/dt f(wrt + t·direction) at t = 0, entry by entry."""
+def _seeded_pass(f: E.Expr, wrt: E.Expr, seeds: np.ndarray, env: Env, backend: Backend) -> np.ndarray:
+    """Evaluate f with wrt's entries as Dual(value, seed); the derivative parts of the result."""
     base = evaluate(wrt, env, backend)
     seeded = np.empty(base.shape, dtype=object)
     for idx in np.ndindex(*base.shape):
-        seeded[idx] = Dual(base[idx], direction[idx])
+        seeded[idx] = Dual(base[idx], seeds[idx])
     moved = env.with_values(**{wrt.name: seeded}) if isinstance(wrt, E.Symbol) else \
         env.with_overrides(**{wrt.name: seeded})
     out = evaluate(f, moved, backend)
-    return np.vectorize(lambda v: v.d if isinstance(v, Dual) else mpmath.mpf(0), otypes=[object])(out)
+    zero = seeds.reshape(-1)[0] * 0
+    return np.vectorize(lambda v: v.d if isinstance(v, Dual) else zero, otypes=[object])(out)
+
+
+def directional_forward(f: E.Expr, wrt: E.Expr, direction: np.ndarray, env: Env, backend: Backend) -> np.ndarray:
+    """d/dt f(wrt + t·direction) at t = 0, entry by entry."""
+    return _seeded_pass(f, wrt, direction, env, backend)
+
+
+def _all_directions(f: E.Expr, wrt: E.Expr, env: Env, backend: Backend) -> np.ndarray:
+    """∂f_p/∂x_q for every entry p of f and q of wrt, in one pass: (f entries, wrt entries)."""
+    shape = evaluate(wrt, env, backend).shape
+    k = shape[0] * shape[1]
+    seeds = np.empty(shape, dtype=object)
+    for q, idx in enumerate(np.ndindex(*shape)):
+        unit = np.full(k, mpmath.mpf(0), dtype=object)
+        unit[q] = mpmath.mpf(1)
+        seeds[idx] = unit
+    out = _seeded_pass(f, wrt, seeds, env, backend)
+    return np.stack([np.asarray(d, dtype=object).reshape(k) for d in out.reshape(-1)])
+
+
+def _derivative(node, env: Env, backend: Backend):
+    if isinstance(node, E.Directional):
+        return directional_forward(node.f, node.wrt, evaluate(node.direction, env, backend), env, backend)
+    table = _all_directions(node.f, node.wrt, env, backend)
+    if isinstance(node, E.Grad):  # f is 1x1: one row, reshaped to wrt's shape
+        return table[0].reshape(evaluate(node.wrt, env, backend).shape)
+    return table  # Jacobian, numerator layout
 
 
 def forward_backend() -> Backend:
     """mpmath arithmetic whose derivatives come from forward-mode differentiation."""
     return dataclasses.replace(MP, apply=_apply, softmax=_softmax, det=_det, inv=_inv,
-                               derivative=from_directional(directional_forward))
+                               derivative=_derivative)
