@@ -5,16 +5,43 @@ one-hot rows; W is (D, C); biases are rows added through the ones vector
 1_N (written ``ones(N, 1) @ b``); softmax is row-wise; gradients have the
 shape of the variable (denominator layout).
 
-Starter set for the core issue: §4 (softmax + cross-entropy gives (P − Y)/N,
-and the assumption it needs) and §5.3 (the two-layer gradient, with the
-bracket-free ⊙ encoded in both readings).  Claims whose source says
-"derivcheck" are added by derivcheck, not written in the document.
+§1–2 recall definitions and notation (no claims beyond the chain rule, which
+§3 uses).  §3 derives ∂Z/∂X, ∂Z/∂Y for Z = XY + 1_n b and the formulas
+∂L/∂X = ∂L/∂Z Yᵀ, ∂L/∂Y = Xᵀ ∂L/∂Z for any scalar L = f(Z); "any f" is
+f(Z) = sum(h(Z) ⊙ C) with a generic elementwise h and a constant C.  §4
+softmax + cross-entropy gives (P − Y)/N, and the assumption it needs; §5.3
+the two-layer gradient, with the bracket-free ⊙ encoded in both readings.
+Claims whose source says "derivcheck" are added by derivcheck, not written
+in the document.
 """
-from derivcheck import define, dims, gradient, log, matrix, ones, relu, softmax, step, sum
+from derivcheck import (define, dims, directional, elementwise, grad, gradient, identity, log, matrix, ones, relu,
+                        softmax, step, sum)
 
 DOC = "matrix_calculus_survival_guide"
 
 N, D, C, M = dims("N D C M")
+
+# ---------------------------------------------------------------- §3 Z = XY + 1_n b
+n, m, k = dims("n m k")
+X3 = matrix("X", n, m)
+Y3 = matrix("Y", m, k)
+b3 = matrix("b", 1, k)
+dX3, dY3 = matrix("dX", n, m), matrix("dY", m, k)
+h, h_prime = elementwise("h")
+C3 = matrix("C", n, k)
+Z3 = define("Z", X3 @ Y3 + ones(n, 1) @ b3)
+L3 = define("L", sum(h(Z3) * C3))  # any scalar function of Z
+
+section3 = [
+    directional("sg.s3.dZ_dX", Z3, X3, dX3, dX3 @ Y3, source=f"{DOC} §3 Example 3.1 (∂Z_i1i2/∂X_j1j2 = Y_j2i2 if i1 = j1)",
+                expect="holds"),
+    directional("sg.s3.dZ_dY", Z3, Y3, dY3, X3 @ dY3, source=f"{DOC} §3 Example 3.1 (∂Z_i1i2/∂Y_j1j2 = X_i1j1 if i2 = j2)",
+                expect="holds"),
+    identity("sg.s3.dL_dX", grad(L3, X3), grad(L3, Z3) @ Y3.T, source=f"{DOC} §3 Example 3.1", expect="holds"),
+    identity("sg.s3.dL_dY", grad(L3, Y3), X3.T @ grad(L3, Z3), source=f"{DOC} §3 Example 3.1", expect="holds"),
+    identity("sg.s3.dL_db", grad(L3, b3), ones(n, 1).T @ grad(L3, Z3),
+             source=f"derivcheck: {DOC} §3 Example 3.1 (the bias, used in §5.3)", expect="holds"),
+]
 
 X = matrix("X", N, D)
 W = matrix("W", D, C)
@@ -31,6 +58,16 @@ Lp = define("L", -(1 / N) * sum(Yp * log(P)))
 Ls = define("L", -(1 / N) * sum(Ys * log(P)))
 
 softmax_ce = [
+    identity("sg.softmax_ce.loss_forms", -(1 / N) * sum(Y * log(P)), -(1 / N) * sum(log(sum(Y * P, 1))),
+             source=f"{DOC} §4.2 (L = −(1/N) Σ log P_ic_i)", expect="holds",
+             note="With one-hot rows, Σ_j Y_ij P_ij = P_ic_i picks the probability of the correct class."),
+    identity("sg.softmax_ce.loss_forms.soft_labels", -(1 / N) * sum(Yp * log(P)), -(1 / N) * sum(log(sum(Yp * P, 1))),
+             source=f"derivcheck variant of {DOC} §4.2", expect="fails",
+             note="The two forms of the loss agree only because Y has one-hot rows."),
+    identity("sg.softmax_ce.dW_chain", grad(L, W), X.T @ grad(L, Z), source=f"{DOC} §4.3", expect="holds"),
+    identity("sg.softmax_ce.dZ_cases", grad(sum(Y * log(P)), Z), Y - P,
+             source=f"{DOC} §4.3 (∂ log P_kc_k/∂Z_ij is −P_kj for j ≠ c_k and 1 − P_kj for j = c_k, i = k)",
+             expect="holds"),
     gradient("sg.softmax_ce.dZ", L, Z, (P - Y) / N, source=f"{DOC} §4.3", expect="holds"),
     gradient("sg.softmax_ce.dW", L, W, (1 / N) * X.T @ (P - Y), source=f"{DOC} §4.3", expect="holds"),
     gradient("sg.softmax_ce.dZ.literal_loss", -(1 / N) * sum(Y * log(P), 0), Z, (P - Y) / N,
@@ -58,7 +95,14 @@ A2 = define("A2", H1 @ W2 + ones(N, 1) @ b2)
 P2 = define("P", softmax(A2))
 L2 = define("L_ce", -(1 / N) * sum(Y * log(P2)))
 
+dA1 = matrix("dA", N, M)
 two_layer = [
+    identity("sg.two_layer.dW1_chain", grad(L2, W1), X.T @ grad(L2, A1),
+             source=f"{DOC} §5.3 (the formula of §3 with the bias term)", expect="holds"),
+    directional("sg.two_layer.dH1_dA1", H1, A1, dA1, step(A1) * dA1,
+                source=f"{DOC} §5.3 (∂H_ij/∂A_kl is 1 when i = k, j = l and A_kl > 0, else 0)", expect="holds"),
+    identity("sg.two_layer.dA1", grad(L2, A1), step(A1) * grad(L2, H1), source=f"{DOC} §5.3", expect="holds"),
+    identity("sg.two_layer.dH1_chain", grad(L2, H1), grad(L2, A2) @ W2.T, source=f"{DOC} §5.3", expect="holds"),
     gradient("sg.two_layer.dA2", L2, A2, (1 / N) * (P2 - Y), source=f"{DOC} §5.3", expect="holds"),
     gradient("sg.two_layer.dH1", L2, H1, (1 / N) * (P2 - Y) @ W2.T, source=f"{DOC} §5.3", expect="holds"),
     gradient("sg.two_layer.dW1.literal", L2, W1, X.T @ ((step(A1) * ((1 / N) * (P2 - Y))) @ W2.T),
@@ -78,4 +122,4 @@ two_layer = [
              source=f"derivcheck: {DOC} §5 network", expect="holds"),
 ]
 
-CLAIMS = softmax_ce + two_layer
+CLAIMS = section3 + softmax_ce + two_layer

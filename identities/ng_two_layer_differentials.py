@@ -12,7 +12,7 @@ sigmoid + binary cross-entropy collapse (§3) and the backprop results (§3, §4
 Claims whose source says "derivcheck" are not written in the document: they
 are the corrected statements or wrong variants added to test the checker.
 """
-from derivcheck import (define, derivation, dims, directional, elementwise, grad, gradient, identity,
+from derivcheck import (define, derivation, dims, directional, elementwise, exp, grad, gradient, identity,
                         inner, log, matrix, ones, sigmoid, tanh)
 
 DOC = "ng_two_layer_differentials"
@@ -106,10 +106,46 @@ network = [
              source=f"derivcheck: {DOC} §4 with g1 = tanh", expect="holds"),
 ]
 
+# ---------------------------------------------------------------- §2, §3 the differentials, one by one
+u, v, w = dims("u v w")
+Ax, Wx, bx, dWx = matrix("A", u, v), matrix("W", v, w), matrix("b", u, w), matrix("dW", v, w)
+dA = matrix("dA", m, n1)
+dA2 = matrix("dA2", m, 1)
+dZ1 = matrix("dZ1", m, n1)
+z, dz = matrix("z", 1, 1), matrix("dz", 1, 1)
+sig_prime_doc = -exp(z) / (exp(z) + 1) ** 2
+
+differentials = [
+    directional("ng.xi_differential", Ax @ Wx + bx, Wx, dWx, Ax @ dWx, source=f"{DOC} §2 (ξ(W) = AW + b)",
+                expect="holds"),
+    directional("ng.dZ1_dW1", Z1g, W1, dW, X @ dW, source=f"{DOC} §3", expect="holds"),
+    directional("ng.dZ2_dA1", Z2g, A1g, dA, dA @ W2, source=f"{DOC} §3", expect="holds"),
+    directional("ng.dA1_dZ1", A1g, Z1g, dZ1, g1_prime(Z1g) * dZ1, source=f"{DOC} §3 (g(Z + ΔZ) = g(Z) + g′(Z) ⊙ ΔZ + o)",
+                expect="holds"),
+    directional("ng.sigmoid_prime", sigmoid(z), z, dz, sig_prime_doc * dz, source=f"{DOC} §3 (f′(z) = −e^z/(e^z + 1)²)",
+                expect="fails",
+                note="The derivative of e^z/(1 + e^z) is +e^z/(e^z + 1)² = f(z)(1 − f(z)); the document's minus "
+                     "sign is the origin of every later sign error."),
+    identity("ng.sigmoid_prime.algebra", sig_prime_doc, sigmoid(z) * (sigmoid(z) - 1),
+             source=f"{DOC} §3 (−e^z/(e^z + 1)² = f(z)(f(z) − 1))", expect="holds",
+             note="The algebra is right; only the derivative it starts from is wrong (claim ng.sigmoid_prime)."),
+    directional("ng.dL_dA2", L, A2, dA2,
+                -(1 / m) * y.T @ ((1 / A2) * dA2) - (1 / m) * (1 - y).T @ ((1 / (1 - A2)) * (-dA2)),
+                source=f"{DOC} §3 (∂L/∂A2 with log′(x) = 1/x)", expect="holds"),
+    derivation("ng.dL_dW1.inner_product_steps", [
+        (1 / m) * (y - A2g).T @ ((g1_prime(Z1g) * (X @ dW)) @ W2),
+        (1 / m) * inner(y - A2g, (g1_prime(Z1g) * (X @ dW)) @ W2),
+        (1 / m) * inner((y - A2g) @ W2.T, g1_prime(Z1g) * (X @ dW)),
+        (1 / m) * inner(X.T @ (g1_prime(Z1g) * ((y - A2g) @ W2.T)), dW),
+    ], source=f"{DOC} §4", expect="holds",
+        note="Each step is valid algebra (the inner-product laws of §5); the sign error is in the first "
+             "expression, inherited from ∂L/∂Z2 (claims ng.dL_dW1, ng.grad_W1)."),
+]
+
 # Backprop recurrences of the two-layer network, derived by derivcheck so that every
 # parameter has a verified gradient (the document derives only ∂L/∂W1).
 dZ2 = define("dZ2", (A2 - y) / m)
-dZ1 = define("dZ1", (1 - A1**2) * (dZ2 @ W2.T))
+dZ1 = define("dZ1", (1 - A1**2) * (dZ2 @ W2.T))  # the backprop quantity, not the direction above
 recurrences = [
     gradient("ng.backprop.W2", L, W2, A1.T @ dZ2, source=f"derivcheck: {DOC} §3 network", expect="holds"),
     gradient("ng.backprop.b2", L, b2, dZ2.T @ ones(m, 1), source=f"derivcheck: {DOC} §3 network",
@@ -123,4 +159,4 @@ recurrences = [
              note="Wrong variant: ∂L/∂W2 is A1ᵀ dZ2 (shape (n1, 1)); dZ2ᵀ A1 has the shape of W2ᵀ."),
 ]
 
-CLAIMS = inner_laws + network + recurrences
+CLAIMS = inner_laws + network + differentials + recurrences
