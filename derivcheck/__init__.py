@@ -10,13 +10,14 @@ from .expr import Expr, ShapeError, Symbol, define, dims, elementwise, matrix
 from .verdict import HOLDS, VERDICTS, Result, Verdict
 from .vocabulary import (abs, cos, det, diag, exp, eye, grad, inner, inv, log, ones, relu, sigmoid, sin,
                          softmax, sqrt, step, sum, tanh, trace, zeros)
+from .vocabulary import jacobian as jacobian_of
 
 __version__ = "0.1.0"
 
 __all__ = [
     "dims", "matrix", "define", "elementwise", "Expr", "Symbol", "ShapeError",
     "sigmoid", "tanh", "relu", "step", "exp", "log", "sqrt", "sin", "cos", "abs", "softmax",
-    "sum", "trace", "det", "inv", "diag", "inner", "ones", "zeros", "eye", "grad",
+    "sum", "trace", "det", "inv", "diag", "inner", "ones", "zeros", "eye", "grad", "jacobian_of",
     "Claim", "identity", "gradient", "jacobian", "directional", "value", "derivation",
     "Result", "Verdict", "VERDICTS", "HOLDS",
 ]

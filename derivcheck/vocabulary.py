@@ -5,7 +5,7 @@ names in ``CALLS`` plus the generic functions a file declares.
 """
 from __future__ import annotations
 
-from .expr import Diag, Det, Fill, Grad, Inner, Inv, Softmax, Sum, Trace, applier, as_expr
+from .expr import Diag, Det, Fill, Grad, Inner, Inv, Jacobian, Softmax, Sum, Trace, applier, as_expr
 from .functions import FUNCTIONS
 
 sigmoid = applier(FUNCTIONS["sigmoid"])
@@ -65,6 +65,11 @@ def eye(n):
     return Fill("eye", n, n)
 
 
+def jacobian(f, wrt):
+    """∂f/∂wrt for vectors, numerator layout (J_ij = ∂f_i/∂x_j), usable inside expressions."""
+    return Jacobian(as_expr(f), wrt)
+
+
 def grad(f, wrt):
     """∂f/∂wrt of a scalar f, usable inside expressions (a derivation may start from it)."""
     return Grad(as_expr(f), wrt)
@@ -86,4 +91,5 @@ CALLS = {
     "zeros": (zeros, ("dim", "dim")),
     "eye": (eye, ("dim",)),
     "grad": (grad, ("e", "wrt")),
+    "jacobian": (jacobian, ("e", "wrt")),
 }
