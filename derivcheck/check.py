@@ -21,8 +21,9 @@ import numpy as np
 from . import expr as E
 from .assumptions import UnsatisfiableError, sampler_for
 from .claims import Claim
-from .evaluate import MP, Env, EvaluationError, evaluate
+from .evaluate import Env, EvaluationError, evaluate
 from .exact import exact_stage
+from .forward import forward_backend
 from .instances import claim_rng, concrete_shape, fmt_sizes
 from .numeric import numeric_stage
 from .verdict import HOLDS, Counterexample, Result, Stage, StepResult, Verdict
@@ -267,7 +268,8 @@ def _check_value(claim: Claim, seed: int, limits: Limits) -> Verdict:
             if values[k].shape != concrete_shape(s, sizes):
                 raise E.ShapeError(f"the value given for {k} has shape {values[k].shape}, "
                                    f"but {k} is {_fmt((s.rows, s.cols))}")
-        got = evaluate(claim.expr, Env(sizes, values), MP)
+        # forward mode so that grad(...) inside a worked example is differentiated, not refused
+        got = evaluate(claim.expr, Env(sizes, values), forward_backend())
         want = _to_mp_value(claim.equals)
         if want.shape != got.shape:
             raise E.ShapeError(f"the stated value has shape {want.shape}, the expression {got.shape}")
@@ -331,8 +333,9 @@ def check_all(claims, seed: int = 0, limits: Limits | None = None, progress=None
     """Check claims; results come back in the claims' order.
 
     ``progress(done, total, result)`` is called as each claim finishes.  With
-    ``jobs`` > 1 the claims are split by file (claims of one file share compiled
-    derivatives) over that many forked worker processes."""
+    ``jobs`` > 1, that many forked worker processes take the next claim from a
+    shared queue as they finish one (claims' costs differ by 100×, so a fixed
+    split leaves one worker idle)."""
     limits = Limits() if limits is None else limits
     claims = list(claims)
     if jobs <= 1 or len(claims) < 2 or "fork" not in multiprocessing.get_all_start_methods():
@@ -345,31 +348,21 @@ def check_all(claims, seed: int = 0, limits: Limits | None = None, progress=None
     return _check_parallel(claims, seed, limits, progress, jobs)
 
 
-def _partition(claims, jobs: int) -> list[list[int]]:
-    """Claim indices in ``jobs`` groups, whole files at a time, largest files first."""
-    by_file: dict[str, list[int]] = {}
-    for i, c in enumerate(claims):
-        by_file.setdefault(c.origin.rsplit(":", 1)[0], []).append(i)
-    groups: list[list[int]] = [[] for _ in range(jobs)]
-    for idxs in sorted(by_file.values(), key=len, reverse=True):
-        min(groups, key=len).extend(idxs)
-    if sum(1 for g in groups if g) == 1 and len(claims) >= 2 * jobs:  # one big file: split it
-        flat = groups[0] if groups[0] else next(g for g in groups if g)
-        groups = [flat[k::jobs] for k in range(jobs)]
-    return [g for g in groups if g]
-
-
-def _worker(claims, idxs, seed, exact_s, numeric_s, queue):
+def _worker(claims, tasks, seed, exact_s, numeric_s, queue):
     limits = Limits(exact_s, numeric_s)
-    for i in idxs:
+    while (i := tasks.get()) is not None:
         queue.put((i, check(claims[i], seed, limits)))
 
 
 def _check_parallel(claims, seed, limits, progress, jobs) -> list[Result]:
     ctx = multiprocessing.get_context("fork")  # workers inherit the loaded claims: nothing is pickled but results
-    results_q = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(claims, idxs, seed, limits.exact, limits.numeric, results_q),
-                         daemon=True) for idxs in _partition(claims, jobs)]
+    results_q, tasks = ctx.Queue(), ctx.Queue()
+    for i in range(len(claims)):
+        tasks.put(i)
+    for _ in range(jobs):
+        tasks.put(None)
+    procs = [ctx.Process(target=_worker, args=(claims, tasks, seed, limits.exact, limits.numeric, results_q),
+                         daemon=True) for _ in range(jobs)]
     results: list[Result | None] = [None] * len(claims)
     done = 0
     try:

@@ -26,7 +26,9 @@ __all__ = ["Dual", "forward_backend", "directional_forward"]
 
 class Dual:
     """value + derivative·ε with ε² = 0.  The derivative may be a vector (an object
-    array): then one pass carries the derivatives along many directions at once."""
+    array): then one pass carries the derivatives along many directions at once.
+    Products put the derivative first (``d * x``, not ``x * d``): an mpf on the left
+    of an array makes mpmath try to convert the array through its repr, which is slow."""
 
     __slots__ = ("v", "d")
 
@@ -65,19 +67,19 @@ class Dual:
     @_scalar_ops
     def __mul__(self, o):
         ov, od = Dual._parts(o)
-        return Dual(self.v * ov, self.d * ov + self.v * od)
+        return Dual(self.v * ov, self.d * ov + od * self.v)
 
     __rmul__ = __mul__
 
     @_scalar_ops
     def __truediv__(self, o):
         ov, od = Dual._parts(o)
-        return Dual(self.v / ov, (self.d * ov - self.v * od) / (ov * ov))
+        return Dual(self.v / ov, (self.d * ov - od * self.v) / (ov * ov))
 
     @_scalar_ops
     def __rtruediv__(self, o):
         ov, od = Dual._parts(o)
-        return Dual(ov / self.v, (od * self.v - ov * self.d) / (self.v * self.v))
+        return Dual(ov / self.v, (od * self.v - self.d * ov) / (self.v * self.v))
 
     def __neg__(self):
         return Dual(-self.v, -self.d)
@@ -89,16 +91,19 @@ class Dual:
     def __pow__(self, o):
         ov, od = Dual._parts(o)
         value = self.v ** ov
-        d = ov * self.v ** (ov - 1) * self.d
+        d = self.d * (ov * self.v ** (ov - 1))
         if isinstance(o, Dual):  # d(a^b) also has a^b log(a) b'
-            d = d + value * mpmath.log(self.v) * od
+            d = d + od * (value * mpmath.log(self.v))
         return Dual(value, d)
 
     def __rpow__(self, o):
         return Dual(o, 0) ** self
 
     def __repr__(self):
-        return f"Dual({self.v}, {self.d})"
+        # kept cheap: mpmath builds repr(x) for its error message whenever an mpf
+        # meets a Dual (then Python falls back to Dual.__rmul__ and the like)
+        d = f"<{self.d.shape[0]} directions>" if isinstance(self.d, np.ndarray) else self.d
+        return f"Dual({self.v}, {d})"
 
     del _scalar_ops
 
@@ -106,7 +111,7 @@ class Dual:
 def _apply(fn, a, params):
     def one(z):
         if isinstance(z, Dual):
-            return Dual(fn.mpmath_call(z.v, params), fn.derivative_mpmath_call(z.v, params) * z.d)
+            return Dual(fn.mpmath_call(z.v, params), z.d * fn.derivative_mpmath_call(z.v, params))
         return fn.mpmath_call(z, params)
 
     return np.vectorize(one, otypes=[object])(a)

@@ -118,6 +118,15 @@ def test_value_claims():
     assert verdict(value("vmiss", M @ M, {}, 1)).status == "ill_formed"
 
 
+def test_value_claims_differentiate_inside_the_expression():
+    # a worked example that quotes a derivative's value: d/dw (x w + b)^2 = 2 x (x w + b)
+    x, w, b = matrix("x", 1, 1), matrix("w", 1, 1), matrix("b", 1, 1)
+    at = {"x": 2.0, "w": 0.5, "b": 1.0}
+    assert verdict(value("vg", grad((x * w + b) ** 2, w), at, 8.0)).status == "confirmed"
+    assert verdict(value("vg2", w - 0.1 * grad((x * w + b) ** 2, w), at, 0.5 - 0.8)).status == "confirmed"
+    assert verdict(value("vg3", grad((x * w + b) ** 2, w), at, 4.0)).status == "refuted"
+
+
 # ---------------------------------------------------------------- derivation
 def test_derivation_reports_the_first_broken_step_and_checks_the_rest(net):
     dZ = matrix("dZ", net.m, 1)
