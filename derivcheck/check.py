@@ -25,7 +25,7 @@ from .evaluate import Env, EvaluationError, evaluate
 from .exact import exact_stage
 from .forward import forward_backend
 from .instances import claim_rng, concrete_shape, fmt_sizes
-from .numeric import numeric_stage
+from .numeric import convergence, numeric_stage
 from .verdict import HOLDS, Counterexample, Result, Stage, StepResult, Verdict
 
 __all__ = ["Limits", "check", "check_all"]
@@ -214,7 +214,19 @@ def _check_comparisons(claim: Claim, seed: int, limits: Limits, path=()) -> Verd
     for c in comparisons:
         _well_formed(*c.exact, *c.numeric)
     verdicts = [_compare(c, claim.relations, seed, claim.id, path, limits) for c in comparisons]
-    return verdicts[0] if len(verdicts) == 1 else _weakest(verdicts)
+    verdict = verdicts[0] if len(verdicts) == 1 else _weakest(verdicts)
+    if verdict.status in ("proved", "proved_at_shapes", "confirmed", "refuted"):
+        verdict.convergence = _convergence(comparisons[0], claim, seed, path, limits)
+    return verdict
+
+
+def _convergence(c: Comparison, claim: Claim, seed: int, path: tuple, limits: Limits) -> list:
+    """The finite-difference picture for a derivative claim; empty if it cannot be drawn."""
+    try:
+        with time_limit(limits.numeric):
+            return convergence(*c.numeric, claim.relations, claim_rng(seed, claim.id, *path, 3), seed)
+    except Exception:  # evidence for the eye only: never a reason to change the verdict
+        return []
 
 
 _ORDER = {"ill_formed": 0, "refuted": 1, "inconclusive": 2, "confirmed": 3, "proved_at_shapes": 4, "proved": 5}
@@ -282,7 +294,7 @@ def _check_value(claim: Claim, seed: int, limits: Limits) -> Verdict:
     if err <= claim.tolerance:
         return Verdict("confirmed", f"evaluates to {_short(got_f)} (within {claim.tolerance:g} of the stated value)",
                        [stage])
-    cx = Counterexample("value", seed, {k: int(v) for k, v in sizes.items()},
+    cx = Counterexample("value", seed, {str(k): int(v) for k, v in sizes.items()},
                         {k: np.asarray(values[k], dtype=float).tolist() for k in values}, idx,
                         float(mpmath.re(want[idx])), float(mpmath.re(got[idx])), what="stated value against computed value")
     stage.counterexample = cx

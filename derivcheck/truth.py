@@ -26,7 +26,7 @@ import sympy
 from . import expr as E
 from .evaluate import MP, SYM, Backend, Env, entry_symbols, evaluate
 
-__all__ = ["symbolic_backend", "fd_backend"]
+__all__ = ["symbolic_backend", "fd_backend", "central_difference", "step_scale"]
 
 
 # ---------------------------------------------------------------- symbolic
@@ -126,22 +126,30 @@ def _step(backend: Backend):
     return mpmath.mpf(10) ** (-(mpmath.mp.dps // 4))
 
 
-def _directional_fd(f, wrt, direction_value, env: Env, backend: Backend):
+def step_scale(wrt, direction_value, env: Env, backend: Backend) -> float:
+    """How far a unit step along ``direction_value`` moves relative to the size of wrt."""
     base = evaluate(wrt, env, backend)
-    scale = max(1.0, float(np.max(np.abs(base.astype(float))))) / max(
+    return max(1.0, float(np.max(np.abs(base.astype(float))))) / max(
         1e-300, float(np.max(np.abs(direction_value.astype(float)))))
-    h0 = _step(backend) * scale
 
-    def at(h):
-        moved = base + h * direction_value
+
+def central_difference(f, wrt, direction_value, env: Env, backend: Backend, h):
+    """(f(wrt + h v) − f(wrt − h v)) / 2h, with every other symbol held fixed."""
+    base = evaluate(wrt, env, backend)
+
+    def at(t):
+        moved = base + t * direction_value
         e2 = (env.with_values(**{wrt.name: moved}) if isinstance(wrt, E.Symbol)
               else env.with_overrides(**{wrt.name: moved}))
         return evaluate(f, e2, backend)
 
-    def central(h):
-        return (at(h) - at(-h)) / (2 * h)
+    return (at(h) - at(-h)) / (2 * h)
 
-    d1, d2 = central(h0), central(h0 / 2)
+
+def _directional_fd(f, wrt, direction_value, env: Env, backend: Backend):
+    h0 = _step(backend) * step_scale(wrt, direction_value, env, backend)
+    d1 = central_difference(f, wrt, direction_value, env, backend, h0)
+    d2 = central_difference(f, wrt, direction_value, env, backend, h0 / 2)
     return (4 * d2 - d1) / 3  # Richardson: cancels the h**2 error term
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["VERDICTS", "HOLDS", "Counterexample", "Stage", "StepResult", "Verdict", "Result", "to_json"]
+__all__ = ["VERDICTS", "HOLDS", "Counterexample", "Stage", "StepResult", "Verdict", "Result", "to_json", "summary_of"]
 
 #: From strongest to weakest evidence that a claim holds, then the other outcomes.
 VERDICTS = ("proved", "proved_at_shapes", "confirmed", "refuted", "ill_formed", "inconclusive")
@@ -55,6 +55,9 @@ class Verdict:
     stages: list = field(default_factory=list)
     counterexample: Counterexample | None = None
     steps: list = field(default_factory=list)
+    # [(h, relative discrepancy)] of the claimed derivative against central
+    # differences of step h (numeric.convergence): the picture in the report
+    convergence: list = field(default_factory=list)
 
     @property
     def holds(self) -> bool:
@@ -94,6 +97,15 @@ def _clean(obj):
     return obj
 
 
+def summary_of(results, seed: int) -> dict:
+    """The ``summary`` object of the --json document."""
+    counts = {}
+    for r in results:
+        counts[r.verdict.status] = counts.get(r.verdict.status, 0) + 1
+    return {"total": len(results), "ok": sum(r.ok for r in results),
+            "by_verdict": {v: counts[v] for v in VERDICTS if v in counts}, "seed": seed}
+
+
 def to_json(result: Result) -> dict:
     """The --json shape of one result."""
     v = result.verdict
@@ -102,6 +114,8 @@ def to_json(result: Result) -> dict:
         "stages": [_clean(asdict(s)) for s in v.stages],
         "counterexample": _clean(asdict(v.counterexample)) if v.counterexample else None,
     }
+    if v.convergence:
+        evidence["convergence"] = [[float(h), float(e)] for h, e in v.convergence]
     if v.steps:
         evidence["steps"] = [{"index": s.index, "verdict": s.verdict.status, "reason": s.verdict.reason,
                               "counterexample": _clean(asdict(s.verdict.counterexample))

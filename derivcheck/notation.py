@@ -1,0 +1,310 @@
+"""Mathematical notation for reports: expressions as LaTeX and presentation MathML.
+
+One table (``_NOTATION``) says how each node is written, as a small layout
+tree; two renderers turn a layout into LaTeX or MathML.  Names and constants
+(``W1`` → W₁, ``sigma``, ``1/m``) are printed by SymPy's own LaTeX and MathML
+printers.  The nodes themselves are not handed to SymPy's matrix-expression
+classes: those refuse what the documents write (a bias row broadcast over
+rows, the Hadamard product of σ(Z) with a matrix), so the layout is built
+here and SymPy prints the atoms.
+
+Layouts: ``("atom", sympy_obj)``, ``("op", latex, mathml)``, ``("row", [..])``,
+``("paren", x)``, ``("sup", base, exp)``, ``("sub", base, sub)``, ``("frac", num, den)``,
+``("call", name_latex, name_mathml, x)``, ``("abs", x)``, ``("sqrt", x)``.
+"""
+from __future__ import annotations
+
+import xml.dom.minidom
+
+import sympy
+from sympy.printing.mathml import MathMLPresentationPrinter
+
+from . import expr as E
+from .functions import PRIME_SUFFIX
+
+__all__ = ["to_latex", "to_mathml", "symbol_latex"]
+
+_ATOM, _POW, _UNARY, _MUL, _ADD = 100, 40, 30, 20, 10
+
+
+def _sym(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name)
+
+
+def _op(latex: str, mathml: str | None = None):
+    return ("op", latex, mathml if mathml is not None else latex)
+
+
+def _shape_or_none(e):
+    try:
+        return E.shape(e)
+    except E.ShapeError:
+        return None
+
+
+def _is_scalar_like(e) -> bool:
+    return isinstance(e, E.Scalar) or _shape_or_none(e) == (1, 1)
+
+
+def _is_minus_one(e) -> bool:
+    return isinstance(e, E.Scalar) and e.value == -1
+
+
+class _Layout:
+    """Expression → (layout, precedence), one method per node type."""
+
+    def build(self, e: E.Expr):
+        return _NOTATION[type(e)](self, e)
+
+    def wrap(self, e: E.Expr, level: int, strict: bool = False):
+        lay, prec = self.build(e)
+        return ("paren", lay) if prec < level or (strict and prec == level) else lay
+
+    def call(self, latex_name: str, mathml_name: str, *args):
+        inner = [self.build(a)[0] for a in args]
+        body = inner[0] if len(inner) == 1 else ("row", _interleave(inner, _op(",\\,", ",")))
+        return ("call", latex_name, mathml_name, body), _ATOM
+
+
+def _interleave(items, sep):
+    out = []
+    for i, x in enumerate(items):
+        if i:
+            out.append(sep)
+        out.append(x)
+    return out
+
+
+def _symbol(p, e):
+    return ("atom", _sym(e.name)), _ATOM
+
+
+def _scalar(p, e):
+    v = sympy.sympify(e.value)
+    if v.is_Atom and not (v.is_Number and v < 0):
+        return ("atom", v), _ATOM
+    return ("atom", v), _ADD if v.is_Add else _MUL
+
+
+def _fill(p, e):
+    if e.kind == "eye":
+        return ("sub", ("atom", _sym("I")), ("atom", sympy.sympify(e.rows))), _ATOM
+    size = ("row", [("atom", sympy.sympify(e.rows)), _op("\\times", "×"), ("atom", sympy.sympify(e.cols))])
+    return ("sub", ("atom", sympy.Integer(0 if e.kind == "zeros" else 1)), size), _ATOM
+
+
+def _add(p, e):
+    left = p.wrap(e.a, _ADD)
+    if isinstance(e.b, E.Mul) and _is_minus_one(e.b.a):
+        return ("row", [left, _op("-", "−"), p.wrap(e.b.b, _ADD, strict=True)]), _ADD
+    return ("row", [left, _op("+"), p.wrap(e.b, _ADD)]), _ADD
+
+
+def _is_hadamard(e) -> bool:
+    return (isinstance(e, E.Mul) and not _is_minus_one(e.a) and not _is_scalar_like(e.a)
+            and not _is_scalar_like(e.b) and not (isinstance(e.b, E.Pow) and _is_minus_one(e.b.b)))
+
+
+def _factor(p, e, strict=False):
+    """An operand of ⊙ or of a matrix product: the other of the two is bracketed,
+    never left to precedence (A ⊙ B C is the ambiguity the documents fall into)."""
+    if isinstance(e, E.MatMul) or _is_hadamard(e):
+        return ("paren", p.build(e)[0])
+    return p.wrap(e, _MUL, strict)
+
+
+def _mul(p, e):
+    if _is_minus_one(e.a):
+        return ("row", [_op("-", "−"), p.wrap(e.b, _UNARY)]), _UNARY
+    if isinstance(e.b, E.Pow) and _is_minus_one(e.b.b):  # a * b**-1 is a / b
+        return ("frac", p.build(e.a)[0], p.build(e.b.a)[0]), _MUL
+    if _is_scalar_like(e.a) or _is_scalar_like(e.b):  # scaling: juxtaposition
+        return ("row", [p.wrap(e.a, _MUL), _op("\\,", "\u2062"), p.wrap(e.b, _MUL, strict=True)]), _MUL
+    a = p.wrap(e.a, _MUL) if _is_hadamard(e.a) else _factor(p, e.a)
+    return ("row", [a, _op("\\odot", "⊙"), _factor(p, e.b, strict=True)]), _MUL
+
+
+def _matmul(p, e):
+    a = p.wrap(e.a, _MUL) if isinstance(e.a, E.MatMul) else _factor(p, e.a)
+    return ("row", [a, _op("\\,", "\u2062"), _factor(p, e.b, strict=True)]), _MUL
+
+
+def _pow(p, e):
+    if _is_minus_one(e.b):
+        return ("frac", ("atom", sympy.Integer(1)), p.build(e.a)[0]), _MUL
+    return ("sup", p.wrap(e.a, _POW, strict=True), p.build(e.b)[0]), _POW
+
+
+def _transpose(p, e):
+    return ("sup", p.wrap(e.a, _ATOM), _op("\\top", "T")), _POW
+
+
+_FUNCTION_NAMES = {  # name in the vocabulary -> (LaTeX, MathML)
+    "sigmoid": ("\\sigma", "σ"), "tanh": ("\\tanh", "tanh"), "relu": ("\\operatorname{relu}", "relu"),
+    "step": ("\\operatorname{step}", "step"), "exp": ("\\exp", "exp"), "log": ("\\log", "log"),
+    "sin": ("\\sin", "sin"), "cos": ("\\cos", "cos"),
+}
+
+
+def _apply(p, e):
+    name = e.fn.name
+    if name == "sqrt":
+        return ("sqrt", p.build(e.a)[0]), _ATOM
+    if name == "abs":
+        return ("abs", p.build(e.a)[0]), _ATOM
+    if name in _FUNCTION_NAMES:
+        return p.call(*_FUNCTION_NAMES[name], e.a)
+    base, primes = name, 0
+    while base.endswith(PRIME_SUFFIX):  # generic g_prime is g′
+        base, primes = base[: -len(PRIME_SUFFIX)], primes + 1
+    return p.call(base + "'" * primes, base + "′" * primes, e.a)
+
+
+def _named(latex_name, mathml_name):
+    return lambda p, e: p.call(latex_name, mathml_name, e.a)
+
+
+def _sum(p, e):
+    if e.axis is None:
+        return p.call("\\operatorname{sum}", "sum", e.a)
+    return p.call(f"\\operatorname{{sum}}_{{{e.axis}}}", f"sum_{e.axis}", e.a)
+
+
+def _inv(p, e):
+    return ("sup", p.wrap(e.a, _ATOM), ("atom", sympy.Integer(-1))), _POW
+
+
+def _inner(p, e):
+    return ("row", [p.wrap(e.a, _MUL), _op("\\bullet", "•"), p.wrap(e.b, _MUL, strict=True)]), _MUL
+
+
+def _partial(p, f, wrt):
+    top = ("row", [_op("\\partial", "∂"), p.wrap(f, _ATOM)])
+    return ("frac", top, ("row", [_op("\\partial", "∂"), p.wrap(wrt, _ATOM)]))
+
+
+def _grad(p, e):
+    return _partial(p, e.f, e.wrt), _MUL
+
+
+def _directional(p, e):
+    return ("row", [_partial(p, e.f, e.wrt), _op("[", "["), p.build(e.direction)[0], _op("]", "]")]), _MUL
+
+
+_NOTATION = {
+    E.Symbol: _symbol, E.Defined: _symbol, E.Scalar: _scalar, E.Fill: _fill,
+    E.Add: _add, E.Mul: _mul, E.MatMul: _matmul, E.Pow: _pow, E.Transpose: _transpose,
+    E.Apply: _apply, E.Softmax: _named("\\operatorname{softmax}", "softmax"), E.Sum: _sum,
+    E.Trace: _named("\\operatorname{tr}", "tr"), E.Det: _named("\\det", "det"), E.Inv: _inv,
+    E.Diag: _named("\\operatorname{diag}", "diag"), E.Inner: _inner,
+    E.Grad: _grad, E.Jacobian: _grad, E.Directional: _directional,
+}
+
+
+# ---------------------------------------------------------------- LaTeX
+
+
+def _latex(lay) -> str:
+    kind = lay[0]
+    if kind == "atom":
+        return sympy.latex(lay[1])
+    if kind == "op":
+        return f" {lay[1]} " if lay[1] not in ("\\,", "[", "]") else lay[1]
+    if kind == "row":
+        return "".join(_latex(x) for x in lay[1])
+    if kind == "paren":
+        return f"\\left({_latex(lay[1])}\\right)"
+    if kind == "sup":
+        return f"{{{_latex(lay[1])}}}^{{{_latex(lay[2]).strip()}}}"
+    if kind == "sub":
+        return f"{{{_latex(lay[1])}}}_{{{_latex(lay[2]).strip()}}}"
+    if kind == "frac":
+        return f"\\frac{{{_latex(lay[1])}}}{{{_latex(lay[2])}}}"
+    if kind == "call":
+        return f"{lay[1]}\\left({_latex(lay[3])}\\right)"
+    if kind == "abs":
+        return f"\\left|{_latex(lay[1])}\\right|"
+    if kind == "sqrt":
+        return f"\\sqrt{{{_latex(lay[1])}}}"
+    raise ValueError(kind)
+
+
+def symbol_latex(name: str) -> str:
+    """A claim's name (W1, dW, L_target) as SymPy writes it in LaTeX."""
+    return sympy.latex(_sym(name))
+
+
+def to_latex(e: E.Expr) -> str:
+    return _latex(_Layout().build(e)[0]).strip()
+
+
+# ---------------------------------------------------------------- MathML
+
+
+class _MathML:
+    def __init__(self):
+        self.printer = MathMLPresentationPrinter()
+        self.dom = xml.dom.minidom.Document()
+        self.printer.dom = self.dom
+
+    def el(self, tag, *children, text=None):
+        node = self.dom.createElement(tag)
+        if text is not None:
+            node.appendChild(self.dom.createTextNode(text))
+        for c in children:
+            node.appendChild(c)
+        return node
+
+    def fence(self, text):
+        mo = self.el("mo", text=text)
+        mo.setAttribute("lspace", "0")
+        mo.setAttribute("rspace", "0")
+        return mo
+
+    def render(self, lay):
+        kind = lay[0]
+        if kind == "atom":
+            return self.printer._print(lay[1])
+        if kind == "op":
+            return self.el("mo", text=lay[2])
+        if kind == "row":
+            return self.el("mrow", *[self.render(x) for x in lay[1]])
+        if kind == "paren":
+            return self.el("mrow", self.fence("("), self.render(lay[1]), self.fence(")"))
+        if kind == "sup":
+            exp = self.render(lay[2])
+            if lay[2][0] == "op":  # ᵀ is an identifier-like superscript, not an operator
+                exp = self.el("mi", text=lay[2][2])
+            return self.el("msup", self.el("mrow", self.render(lay[1])), self.el("mrow", exp))
+        if kind == "sub":
+            return self.el("msub", self.el("mrow", self.render(lay[1])), self.el("mrow", self.render(lay[2])))
+        if kind == "frac":
+            return self.el("mfrac", self.el("mrow", self.render(lay[1])), self.el("mrow", self.render(lay[2])))
+        if kind == "call":
+            name = self.el("mi", text=lay[2])
+            if len(lay[2]) > 1:
+                name.setAttribute("mathvariant", "normal")
+            return self.el("mrow", name, self.el("mo", text="\u2061"), self.fence("("),
+                           self.render(lay[3]), self.fence(")"))
+        if kind == "abs":
+            return self.el("mrow", self.el("mo", text="|"), self.render(lay[1]), self.el("mo", text="|"))
+        if kind == "sqrt":
+            return self.el("msqrt", self.render(lay[1]))
+        raise ValueError(kind)
+
+
+def to_mathml(*parts, display: bool = True) -> str:
+    """Presentation MathML for expressions joined by operators: ``to_mathml(lhs, "=", rhs)``.
+
+    Strings in ``parts`` are operators; expressions are laid out by the table above."""
+    m = _MathML()
+    row = []
+    for part in parts:
+        if isinstance(part, str):
+            row.append(m.el("mo", text=part))
+        else:
+            row.append(m.render(_Layout().build(part)[0]))
+    math = m.el("math", m.el("mrow", *row))
+    math.setAttribute("xmlns", "http://www.w3.org/1998/Math/MathML")
+    math.setAttribute("display", "block" if display else "inline")
+    return math.toxml()
