@@ -7,6 +7,7 @@ chooses the exit code: 0 when every claim holds or matches its ``expect``,
 from __future__ import annotations
 
 import argparse
+import datetime
 import fnmatch
 import json
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from .catalog import ClaimFileError, load_paths
 from .check import Limits, check_all
-from .verdict import VERDICTS, to_json
+from .verdict import VERDICTS, summary_of, to_json
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -37,8 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="{all,check,list}")
     a = sub.add_parser("all", parents=[common], help="check the catalog (./identities)")
     a.add_argument("--catalog", default="identities", metavar="DIR", help="catalog directory (default ./identities)")
+    a.add_argument("--report", default="reports", metavar="DIR",
+                   help="write index.html, report.tex (and .pdf), results.json here (default ./reports)")
     c = sub.add_parser("check", parents=[common], help="check claim files (.py or .toml) or directories")
     c.add_argument("paths", nargs="+", metavar="PATH")
+    c.add_argument("--report", metavar="DIR", help="also write the HTML, LaTeX and JSON reports into DIR")
     ls = sub.add_parser("list", help="list the catalog's claims without checking them")
     ls.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the catalog)")
     ls.add_argument("--catalog", default="identities", metavar="DIR")
@@ -97,13 +101,31 @@ def _run(claims, args) -> int:
     results = check_all(claims, seed=args.seed, limits=Limits(args.time_limit, args.time_limit),
                         progress=_progress, jobs=args.jobs)
     if args.json:
-        summary = {"total": len(results), "ok": sum(r.ok for r in results),
-                   "by_verdict": dict(Counter(r.verdict.status for r in results)), "seed": args.seed}
-        json.dump({"claims": [to_json(r) for r in results], "summary": summary}, sys.stdout, indent=2)
+        json.dump({"claims": [to_json(r) for r in results], "summary": summary_of(results, args.seed)}, sys.stdout,
+                  indent=2)
         print()
     else:
         print(_summary(results))
+    if args.report:
+        if not _write_reports(args.report, claims, results, args):
+            return EXIT_UNUSABLE
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _write_reports(directory, claims, results, args) -> bool:
+    from .report import write_reports  # matplotlib and TeX only when reports are asked for
+
+    print(f"writing reports to {directory}/ ...", file=sys.stderr)
+    generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        for message in write_reports(directory, claims, results, args.seed, generated, jobs=args.jobs):
+            print(f"  {message}", file=sys.stderr)
+    except OSError as exc:
+        print(f"derivcheck: cannot write reports to {directory}: {exc.strerror or exc} "
+              "(the previous reports, if any, are unchanged)", file=sys.stderr)
+        return False
+    print(f"  {Path(directory) / 'index.html'}, report.tex, results.json", file=sys.stderr)
+    return True
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,385 @@
+"""Reports: index.html (MathML, inline SVG), report.tex (+ report.pdf when TeX is installed), results.json.
+
+Input is the claims and their results; nothing here checks anything.  The
+pages are rendered from Jinja2 templates in ``derivcheck/templates`` (HTML
+with autoescaping on), every file is rendered in memory first and then moved
+into place, so a failed or interrupted run leaves the previous reports intact.
+Output is deterministic for a seed: the only line that changes between runs
+is the one that says when the report was generated.  Per-claim timings are
+left out for that reason (``--json`` and benchmarks/bench_check.py have them).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import numpy as np
+from markupsafe import Markup
+
+from . import expr as E
+from .claims import Claim
+from .notation import to_latex, to_mathml
+from .plots import convergence_svgs
+from .verdict import HOLDS, VERDICTS, Result, summary_of, to_json
+
+__all__ = ["build", "write_reports", "ReportData"]
+
+#: What each verdict says about the evidence, in words.
+LEVELS = {
+    "proved": "proved for all dimensions",
+    "proved_at_shapes": "proved exactly at concrete shapes",
+    "confirmed": "confirmed numerically",
+    "refuted": "refuted",
+    "ill_formed": "ill-formed",
+    "inconclusive": "inconclusive",
+}
+MAX_SHOWN_NUMBERS = 40  # counterexample values larger than this are summarised, not printed
+
+
+@dataclass
+class Formula:
+    """One displayed formula, in both notations."""
+
+    mathml: Markup
+    latex: str
+    label: str = ""  # e.g. "step 2: refuted"
+
+
+@dataclass
+class ClaimView:
+    id: str
+    source: str
+    kind: str
+    status: str
+    level: str
+    expected: str | None
+    ok: bool
+    reason: str
+    note: str
+    formulas: list = field(default_factory=list)
+    definitions: list = field(default_factory=list)
+    evidence: list = field(default_factory=list)
+    counterexample: list = field(default_factory=list)
+    plot: Markup | None = None
+
+    @property
+    def holds(self) -> bool:
+        return self.status in HOLDS
+
+
+@dataclass
+class DocumentView:
+    name: str
+    counts: dict
+    claims: list
+
+
+@dataclass
+class ReportData:
+    seed: int
+    generated_at: str
+    verdicts: tuple
+    totals: dict
+    documents: list
+    failures: list
+    results_json: dict
+
+
+# ---------------------------------------------------------------- claims -> formulas
+
+
+def _statement(claim: Claim) -> list:
+    """The claim as the document states it: a list of (parts, label) for to_mathml/to_latex."""
+    k = claim.kind
+    if k == "identity":
+        return [((claim.lhs, "=", claim.rhs), "")]
+    if k == "gradient":
+        return [((E.Grad(claim.f, claim.wrt), "=", claim.claimed), "")]
+    if k == "jacobian":
+        return [((E.Jacobian(claim.f, claim.wrt), "=", claim.claimed), "")]
+    if k == "directional":
+        return [((E.Directional(claim.f, claim.wrt, claim.direction), "=", claim.claimed), "")]
+    if k == "value":
+        return [((claim.expr, "=", _number(claim.equals)), f"within {claim.tolerance:g}")]
+    if k == "derivation":
+        rows = [((claim.steps[0],), "")]
+        rows += [(("=", s), "") for s in claim.steps[1:]]
+        return rows
+    return []
+
+
+def _number(v):
+    arr = np.array(v, dtype=float)
+    if arr.ndim == 0 or arr.size == 1:
+        return E.Scalar(_sympy_number(float(arr.reshape(-1)[0])))
+    import sympy
+
+    return sympy.Matrix(arr.reshape(arr.shape[0], -1).tolist()).applyfunc(_sympy_number)
+
+
+def _sympy_number(x: float):
+    import sympy
+
+    return sympy.Integer(int(x)) if float(x).is_integer() else sympy.Float(repr(x), 6)
+
+
+def _latex_parts(parts) -> str:
+    out = []
+    for p in parts:
+        if isinstance(p, str):
+            out.append({"=": "="}.get(p, p))
+        elif isinstance(p, E.Expr):
+            out.append(to_latex(p))
+        else:
+            import sympy
+
+            out.append(sympy.latex(p))
+    return " ".join(out)
+
+
+def _formula(parts, label="") -> Formula:
+    return Formula(Markup(to_mathml(*parts)), _latex_parts(parts), label)
+
+
+def _definitions(claim: Claim) -> list:
+    """Every named intermediate the claim uses, in the order they were defined."""
+    roots = [e for e in (claim.lhs, claim.rhs, claim.f, claim.wrt, claim.claimed, claim.expr, *claim.steps)
+             if isinstance(e, E.Expr)]
+    seen: dict = {}
+    for root in roots:
+        for node in E.walk(root):
+            if isinstance(node, E.Defined) and id(node) not in seen:
+                seen[id(node)] = node
+    ordered = sorted(seen.values(), key=lambda d: _depth(d))
+    return [_formula((E.Symbol(d.name, 1, 1), "=", d.body)) for d in ordered]
+
+
+def _depth(d: E.Defined) -> int:
+    inner = [n for n in E.walk(d.body) if isinstance(n, E.Defined) and n is not d]
+    return 1 + max((_depth(n) for n in inner), default=0)
+
+
+# ---------------------------------------------------------------- results -> evidence
+
+
+def _evidence(result: Result) -> list[str]:
+    lines = []
+    for s in result.verdict.stages:
+        if s.method == "exact":
+            lines.append(f"Exact check ({s.digits} digits, {_count(s.points, 'point')}): {s.status} — {s.detail}")
+        elif s.method == "numeric":
+            extra = f"; largest relative error {s.max_error:.1e}" if s.status == "holds" else ""
+            lines.append(f"Numeric check (float64, {_count(s.points, 'instance')}): {s.status} — {s.detail}{extra}")
+        else:
+            lines.append(f"{s.method.capitalize()}: {s.status} — {s.detail}")
+    for step in result.verdict.steps:
+        lines.append(f"Step {step.index}: {step.verdict.status} — {step.verdict.reason}")
+    return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _counterexample(result: Result) -> list[str]:
+    cx = result.verdict.counterexample
+    if cx is None:
+        return []
+    sizes = ", ".join(f"{k} = {v}" for k, v in sorted(cx.sizes.items())) or "the claim's fixed sizes"
+    lines = [f"At {sizes} (seed {cx.seed}, {cx.stage} stage), entry {tuple(cx.entry)}: "
+             f"claimed {cx.claimed:.10g}, true {cx.true:.10g}" + (f" ({cx.what})" if cx.what else "")]
+    count = sum(np.asarray(v, dtype=float).size for v in cx.values.values())
+    if count <= MAX_SHOWN_NUMBERS:
+        for name, v in sorted(cx.values.items()):
+            lines.append(f"{name} = {np.array2string(np.asarray(v, dtype=float), precision=4, separator=', ')}")
+    else:
+        lines.append(f"The instance has {count} numbers; `--seed {cx.seed}` reproduces it "
+                     "(the JSON report lists them).")
+    return lines
+
+
+def _view(claim: Claim | None, result: Result) -> ClaimView:
+    v = result.verdict
+    formulas, definitions = [], []
+    if claim is not None and claim.error is None:
+        try:
+            formulas = [_formula(parts, label) for parts, label in _statement(claim)]
+            if claim.kind == "derivation":
+                for f, step in zip(formulas[1:], v.steps):
+                    f.label = f"step {step.index}: {step.verdict.status.replace('_', ' ')}"
+            definitions = _definitions(claim)
+        except Exception as exc:  # a formula that cannot be typeset must not lose the rest of the report
+            formulas = [Formula(Markup(""), "", f"(formula not shown: {type(exc).__name__}: {exc})")]
+    return ClaimView(result.id, result.source, result.kind, v.status, LEVELS[v.status], result.expected, result.ok,
+                     v.reason, result.note, formulas, definitions, _evidence(result), _counterexample(result))
+
+
+def build(claims: list[Claim], results: list[Result], seed: int, generated_at: str, jobs: int = 2) -> ReportData:
+    by_id = {c.id: c for c in claims}
+    views = [_view(by_id.get(r.id), r) for r in results]
+    curves = [(i, r.verdict.convergence, r.verdict.holds) for i, r in enumerate(results) if r.verdict.convergence]
+    for (i, _, _), svg in zip(curves, convergence_svgs([(c, h) for _, c, h in curves], jobs)):
+        views[i].plot = Markup(svg)
+    docs: dict[str, list] = {}
+    for r, view in zip(results, views):
+        docs.setdefault(r.document or "(no file)", []).append(view)
+    documents = [DocumentView(name, {s: sum(1 for c in cs if c.status == s) for s in VERDICTS}, cs)
+                 for name, cs in docs.items()]
+    totals = {s: sum(d.counts[s] for d in documents) for s in VERDICTS}
+    failures = [v for v in views if not v.holds]
+    results_json = {"claims": [_stable(to_json(r)) for r in results], "summary": summary_of(results, seed)}
+    return ReportData(seed, generated_at, VERDICTS, totals, documents, failures, results_json)
+
+
+def _stable(d: dict) -> dict:
+    d = dict(d)
+    d.pop("seconds", None)
+    return d
+
+
+# ---------------------------------------------------------------- rendering
+
+_TEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+                 "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}"}
+_TEX_UNICODE = {  # characters the documents' notes use, as pdflatex can set them
+    "§": r"\S{}", "·": r"\ensuremath{\cdot}", "½": r"\ensuremath{\tfrac12}", "×": r"\ensuremath{\times}",
+    "ŷ": r"\ensuremath{\hat y}", "Ŷ": r"\ensuremath{\hat Y}", "ᵀ": r"\ensuremath{^{\top}}", "‖": r"\ensuremath{\|}",
+    "•": r"\ensuremath{\bullet}", "…": r"\ldots{}", "′": r"\ensuremath{'}", "ℓ": r"\ensuremath{\ell}",
+    "→": r"\ensuremath{\to}", "↦": r"\ensuremath{\mapsto}", "∂": r"\ensuremath{\partial}", "∇": r"\ensuremath{\nabla}",
+    "−": "-", "∘": r"\ensuremath{\circ}", "≠": r"\ensuremath{\neq}", "≡": r"\ensuremath{\equiv}",
+    "≤": r"\ensuremath{\leq}", "≥": r"\ensuremath{\geq}", "⊗": r"\ensuremath{\otimes}", "⊙": r"\ensuremath{\odot}",
+    "⋯": r"\ensuremath{\cdots}", "∈": r"\ensuremath{\in}", "Σ": r"\ensuremath{\Sigma}", "Δ": r"\ensuremath{\Delta}",
+    "“": "``", "”": "''", "’": "'", "–": "--", "—": "---", "≈": r"\ensuremath{\approx}",
+}
+_SUPERSCRIPTS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8",
+                 "⁹": "9", "⁻": "-", "⁺": "+"}
+_SUBSCRIPTS = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6", "₇": "7", "₈": "8", "₉": "9"}
+
+
+def tex_escape(text) -> str:
+    """Plain text (ids, sources, notes) as pdflatex-safe LaTeX."""
+    out = []
+    for ch in str(text):
+        if ch in _TEX_SPECIALS:
+            out.append(_TEX_SPECIALS[ch])
+        elif ord(ch) < 128:
+            out.append(ch)
+        elif ch in _TEX_UNICODE:
+            out.append(_TEX_UNICODE[ch])
+        elif ch in _SUPERSCRIPTS:
+            out.append(r"\textsuperscript{" + _SUPERSCRIPTS[ch] + "}")
+        elif ch in _SUBSCRIPTS:
+            out.append(r"\ensuremath{_{" + _SUBSCRIPTS[ch] + "}}")
+        elif unicodedata.name(ch, "").startswith("GREEK "):
+            name = unicodedata.name(ch).split()[-1].lower()
+            capital = "CAPITAL" in unicodedata.name(ch)
+            out.append(r"\ensuremath{\%s}" % (name.capitalize() if capital else name))
+        else:
+            out.append(r"\texttt{[U+%04X]}" % ord(ch))
+    return "".join(out)
+
+
+def _html_env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.PackageLoader("derivcheck", "templates"),
+                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def _tex_env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("derivcheck", "templates"), autoescape=False,
+                             block_start_string="<%", block_end_string="%>", variable_start_string="<<",
+                             variable_end_string=">>", comment_start_string="<#", comment_end_string="#>",
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["tex"] = tex_escape
+    return env
+
+
+def render_html(data: ReportData) -> str:
+    return _html_env().get_template("report.html").render(report=data, levels=LEVELS)
+
+
+def render_latex(data: ReportData) -> str:
+    return _tex_env().get_template("report.tex").render(report=data, levels=LEVELS)
+
+
+def render_json(data: ReportData) -> str:
+    doc = {"generated_at": data.generated_at, **data.results_json}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _write_atomically(directory: Path, files: dict[str, bytes]) -> None:
+    """All files or none: each is written beside its target, then all are renamed into place."""
+    directory.mkdir(parents=True, exist_ok=True)
+    temps = {}
+    try:
+        for name, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            temps[name] = tmp
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for name, tmp in temps.items():
+            os.replace(tmp, directory / name)
+        temps.clear()
+    finally:
+        for tmp in temps.values():
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def tex_engine() -> list[str] | None:
+    """The command that turns report.tex into a PDF here, or None."""
+    if shutil.which("latexmk"):
+        return ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "report.tex"]
+    if shutil.which("pdflatex"):
+        return ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "report.tex"]
+    return None
+
+
+def compile_pdf(tex: str, timeout: float = 300) -> tuple[bytes | None, str]:
+    """(PDF bytes, message); no bytes when there is no TeX engine or it fails."""
+    command = tex_engine()
+    if command is None:
+        return None, "no TeX engine (latexmk or pdflatex) installed: report.pdf skipped"
+    with tempfile.TemporaryDirectory() as work:
+        Path(work, "report.tex").write_text(tex, encoding="utf-8")
+        try:
+            run = subprocess.run(command, cwd=work, capture_output=True, text=True, errors="replace",
+                                 timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, f"{command[0]} took longer than {timeout:g} s: report.pdf skipped"
+        pdf = Path(work, "report.pdf")
+        if run.returncode != 0 or not pdf.exists():
+            tail = "\n".join((run.stdout or "").splitlines()[-15:])
+            return None, f"{command[0]} failed (exit {run.returncode}); report.pdf not updated:\n{tail}"
+        return pdf.read_bytes(), f"report.pdf written by {command[0]}"
+
+
+def write_reports(directory, claims: list[Claim], results: list[Result], seed: int, generated_at: str,
+                  pdf: bool = True, jobs: int = 2) -> list[str]:
+    """Write index.html, report.tex, results.json (and report.pdf) into ``directory``; returns messages."""
+    data = build(claims, results, seed, generated_at, jobs)
+    tex = render_latex(data)
+    files = {"index.html": render_html(data).encode("utf-8"), "report.tex": tex.encode("utf-8"),
+             "results.json": render_json(data).encode("utf-8")}
+    messages = []
+    if pdf:
+        pdf_bytes, message = compile_pdf(tex)
+        messages.append(message)
+        if pdf_bytes is not None:
+            files["report.pdf"] = pdf_bytes
+    _write_atomically(Path(directory), files)
+    return messages
