@@ -3,8 +3,9 @@
     python benchmarks/bench_check.py
 
 Prints, in one run:
-1. the cold wall time of `python -m derivcheck all` (a fresh interpreter,
-   imports included) and its ratio to the 10 s target;
+1. the cold wall time of `python -m derivcheck all --no-report` (a fresh
+   interpreter, imports included) and its ratio to the 10 s target, then the
+   same run writing the reports, and the ratio of the two;
 2. the seconds of every claim, slowest first;
 3. for the catalog's gradient claims, the exact stage by forward-mode
    differentiation against the same stage by sympy.diff, at the same sizes and
@@ -13,8 +14,10 @@ Prints, in one run:
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,9 +32,9 @@ from derivcheck.instances import claim_rng  # noqa: E402
 TARGET_SECONDS = 10.0
 
 
-def cold_run():
+def cold_run(*extra):
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "derivcheck", "all", "--json"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "derivcheck", "all", "--json", *extra], cwd=ROOT,
                           capture_output=True, text=True)
     wall = time.perf_counter() - start
     return wall, json.loads(proc.stdout)
@@ -54,12 +57,16 @@ def methods_side_by_side(claims, limit: int = 8):
 
 
 def main():
-    wall, doc = cold_run()
+    wall, doc = cold_run("--no-report")
+    with tempfile.TemporaryDirectory() as out:
+        wall_reports, _ = cold_run("--report", out)
     claims = doc["claims"]
     total = sum(c["seconds"] for c in claims)
     print(f"catalog: {len(claims)} claims")
-    print(f"cold wall time of `python -m derivcheck all`: {wall:.2f} s "
+    print(f"cold wall time of `python -m derivcheck all --no-report`: {wall:.2f} s "
           f"(target {TARGET_SECONDS:.0f} s, ratio {wall / TARGET_SECONDS:.2f})")
+    print(f"with the reports (HTML with plots, LaTeX{' and PDF' if shutil.which('latexmk') or shutil.which('pdflatex') else ''}"
+          f", JSON): {wall_reports:.2f} s, ratio to checking alone {wall_reports / wall:.2f}")
     print(f"sum of per-claim seconds: {total:.2f} s (claims run in 2 worker processes)")
     print()
     print("per-claim seconds, slowest first:")

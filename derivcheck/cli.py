@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--catalog", default="identities", metavar="DIR", help="catalog directory (default ./identities)")
     a.add_argument("--report", default="reports", metavar="DIR",
                    help="write index.html, report.tex (and .pdf), results.json here (default ./reports)")
+    a.add_argument("--no-report", dest="report", action="store_const", const=None,
+                   help="check only; leave ./reports as it is")
     c = sub.add_parser("check", parents=[common], help="check claim files (.py or .toml) or directories")
     c.add_argument("paths", nargs="+", metavar="PATH")
     c.add_argument("--report", metavar="DIR", help="also write the HTML, LaTeX and JSON reports into DIR")

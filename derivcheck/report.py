@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -69,10 +70,25 @@ class ClaimView:
     evidence: list = field(default_factory=list)
     counterexample: list = field(default_factory=list)
     plot: Markup | None = None
+    note_parts: list = field(default_factory=list)  # [(text, id of a claim it names, or None)]
 
     @property
     def holds(self) -> bool:
         return self.status in HOLDS
+
+
+def _linked(text: str, ids) -> list:
+    """Split a note so that the claim ids it names (the corrected claims) can become links."""
+    if not text or not ids:
+        return [(text, None)] if text else []
+    pattern = re.compile("|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)))
+    parts, last = [], 0
+    for match in pattern.finditer(text):
+        parts.append((text[last:match.start()], None))
+        parts.append((match.group(0), match.group(0)))
+        last = match.end()
+    parts.append((text[last:], None))
+    return [p for p in parts if p[0]]
 
 
 @dataclass
@@ -225,6 +241,9 @@ def _view(claim: Claim | None, result: Result) -> ClaimView:
 def build(claims: list[Claim], results: list[Result], seed: int, generated_at: str, jobs: int = 2) -> ReportData:
     by_id = {c.id: c for c in claims}
     views = [_view(by_id.get(r.id), r) for r in results]
+    shown = {r.id for r in results}
+    for view in views:
+        view.note_parts = _linked(view.note, shown - {view.id})
     curves = [(i, r.verdict.convergence, r.verdict.holds) for i, r in enumerate(results) if r.verdict.convergence]
     for (i, _, _), svg in zip(curves, convergence_svgs([(c, h) for _, c, h in curves], jobs)):
         views[i].plot = Markup(svg)

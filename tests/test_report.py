@@ -25,7 +25,7 @@ def _claims(evil: str = ""):
         gradient("r.bce.dW", loss, W, X.T @ (A - y) / m, source="test §1 (the sigmoid + BCE collapse)",
                  expect="holds"),
         gradient("r.bce.dW.sign" + evil, loss, W, X.T @ (y - A) / m, source="test §1 " + evil, expect="fails",
-                 note="Sign flipped " + evil),
+                 note="Sign flipped " + evil + "; correct: claim r.bce.dW."),
         derivation("r.derivation", [grad(sum(tanh(X @ W)), W), X.T @ (1 - tanh(X @ W) ** 2),
                                     X.T @ (1 + tanh(X @ W) ** 2)], source="test §2", expect="fails",
                    note="the last step flips the sign of the square"),
@@ -55,12 +55,14 @@ def test_reports_are_written_and_say_what_was_shown(checked, tmp_path):
     assert html.count("<svg") == 2  # the two gradient claims get a convergence picture
     assert "claimed" in html and "true" in html  # the counterexample of r.bce.dW.sign
     assert "step 2: refuted" in html  # the derivation's broken step is labelled
+    assert '<a href="#r.bce.dW">r.bce.dW</a>.' in html  # a note's corrected claim is a link
     data = json.loads(files["results.json"])
     assert {c["id"]: c["verdict"] for c in data["claims"]} == {
         "r.bce.dW": "proved_at_shapes", "r.bce.dW.sign": "refuted", "r.derivation": "refuted",
         "r.value": "confirmed", "r.shapes": "ill_formed"}
     curve = dict(next(c for c in data["claims"] if c["id"] == "r.bce.dW")["evidence"]["convergence"])
     assert curve[1e-1] > 100 * curve[1e-4]  # a true derivative converges as h shrinks ...
+    assert list(curve) == sorted(curve, reverse=True) and len(curve) == 8
     wrong = dict(next(c for c in data["claims"] if c["id"] == "r.bce.dW.sign")["evidence"]["convergence"])
     assert min(wrong.values()) > 0.5  # ... a wrong one levels off at its error
 
@@ -109,7 +111,7 @@ def test_ids_notes_and_sources_are_escaped(tmp_path):
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co" in html
     tex = files["report.tex"].decode()
     assert r"</script> \& co" in tex and "</script> & co" not in tex  # < and > are plain text under T1
-    assert json.loads(files["results.json"])["claims"][1]["note"] == "Sign flipped " + evil
+    assert json.loads(files["results.json"])["claims"][1]["note"] == "Sign flipped " + evil + "; correct: claim r.bce.dW."
 
 
 def test_latex_escaping_of_specials_and_unicode():
