@@ -5,7 +5,7 @@ defined intermediates, the functions of the vocabulary and the claim
 constructors.  ``sum`` and ``abs`` shadow builtins on ``from derivcheck import *``;
 prefer explicit imports.
 """
-from .claims import Claim, derivation, directional, gradient, identity, jacobian, value
+from .claims import Claim, Kernel, derivation, directional, gradient, identity, jacobian, value
 from .expr import Expr, ShapeError, Symbol, define, dims, elementwise, matrix
 from .verdict import HOLDS, VERDICTS, Result, Verdict
 from .vocabulary import (abs, cos, det, diag, exp, eye, grad, inner, inv, log, ones, relu, sigmoid, sin,
@@ -18,6 +18,6 @@ __all__ = [
     "dims", "matrix", "define", "elementwise", "Expr", "Symbol", "ShapeError",
     "sigmoid", "tanh", "relu", "step", "exp", "log", "sqrt", "sin", "cos", "abs", "softmax",
     "sum", "trace", "det", "inv", "diag", "inner", "ones", "zeros", "eye", "grad", "jacobian_of",
-    "Claim", "identity", "gradient", "jacobian", "directional", "value", "derivation",
+    "Claim", "Kernel", "identity", "gradient", "jacobian", "directional", "value", "derivation",
     "Result", "Verdict", "VERDICTS", "HOLDS",
 ]

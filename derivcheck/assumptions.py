@@ -45,6 +45,10 @@ def _one_hot_rows(rng, r, c):
     return out
 
 
+def _one_hot_columns(rng, r, c):
+    return _one_hot_rows(rng, c, r).T.copy()  # one example per column (column-vector documents)
+
+
 def _rows_sum_to_one(rng, r, c):
     # Entries are multiples of 2**-20, so the last column 1 - (sum of the others)
     # is exact in float64 and each row sums to exactly one, also at 50 digits.
@@ -84,6 +88,7 @@ class Sampler:
 
 SAMPLERS: list[Sampler] = [
     Sampler("one_hot_rows", frozenset({"one_hot_rows", "binary", "rows_sum_to_one"}), False, _one_hot_rows),
+    Sampler("one_hot_columns", frozenset({"one_hot_columns", "binary"}), False, _one_hot_columns),
     Sampler("binary", frozenset({"binary"}), False, _binary),
     Sampler("rows_sum_to_one", frozenset({"rows_sum_to_one", "probability", "positive"}), False, _rows_sum_to_one),
     Sampler("probability", frozenset({"probability", "positive"}), False, _probability),

@@ -11,10 +11,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from .claims import Claim
+from .claims import Claim, Kernel
 from .parse import ClaimFileError, load_toml
 
-__all__ = ["ClaimFileError", "discover", "load_file", "load_paths"]
+__all__ = ["ClaimFileError", "discover", "load_file", "load_paths", "load_kernels"]
 
 SUFFIXES = (".py", ".toml")
 
@@ -28,7 +28,7 @@ def discover(directory: Path) -> list[Path]:
                   if p.suffix in SUFFIXES and not p.name.startswith("_") and p.is_file())
 
 
-def _load_python(path: Path) -> list[Claim]:
+def _import(path: Path):
     name = f"derivcheck_claims_{path.stem}_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -43,6 +43,11 @@ def _load_python(path: Path) -> list[Claim]:
         raise ClaimFileError(f"{path}:{line}: {type(exc).__name__}: {exc}") from None
     finally:
         sys.modules.pop(name, None)
+    return module
+
+
+def _load_python(path: Path) -> list[Claim]:
+    module = _import(path)
     claims = getattr(module, "CLAIMS", None)
     if not isinstance(claims, (list, tuple)) or not all(isinstance(c, Claim) for c in claims):
         raise ClaimFileError(f"{path}: a catalog module must define CLAIMS, a list of claims")
@@ -83,3 +88,15 @@ def load_paths(paths) -> list[Claim]:
     if errors:
         raise ClaimFileError("\n".join(errors))
     return claims
+
+
+def load_kernels(directory) -> list[Kernel]:
+    """The kernel specifications (module-level ``KERNELS``) of the catalog's Python modules."""
+    kernels: list[Kernel] = []
+    for path in discover(Path(directory)):
+        if path.suffix == ".py":
+            found = getattr(_import(path), "KERNELS", [])
+            if not all(isinstance(k, Kernel) for k in found):
+                raise ClaimFileError(f"{path}: KERNELS must be a list of Kernel specifications")
+            kernels.extend(found)
+    return kernels

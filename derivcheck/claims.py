@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .expr import Expr, as_expr
 
-__all__ = ["Claim", "KINDS", "identity", "gradient", "jacobian", "directional", "value", "derivation"]
+__all__ = ["Claim", "Kernel", "KINDS", "identity", "gradient", "jacobian", "directional", "value", "derivation"]
 
 KINDS = ("identity", "gradient", "jacobian", "directional", "value", "derivation")
 EXPECTATIONS = ("holds", "fails")
@@ -100,3 +100,30 @@ def value(id: str, expr, at: dict, equals, tolerance: float = 1e-9, **kw) -> Cla
 def derivation(id: str, steps, **kw) -> Claim:
     """Each expression equals the previous one."""
     return Claim(id, "derivation", steps=tuple(as_expr(s) for s in steps), **_common(kw))
+
+
+@dataclass(frozen=True, eq=False)
+class Kernel:
+    """A network whose backward pass is generated from verified claims (codegen.py).
+
+    ``gradients`` maps each parameter's name to the id of the claim whose
+    ``claimed`` expression is its gradient; a kernel is generated only when
+    every one of those claims holds.  ``activations`` instantiates the generic
+    functions of the claims (``{"g1": "tanh"}``).  ``replaces`` maps a
+    parameter to the document's own claim when that one was refuted."""
+
+    name: str
+    title: str
+    inputs: tuple
+    params: tuple
+    loss: Expr
+    gradients: dict
+    source: str = ""
+    activations: dict = field(default_factory=dict)
+    replaces: dict = field(default_factory=dict)
+    origin: str = ""
+
+    def __post_init__(self):
+        if not self.origin:  # file:line of the catalog module that declared it
+            caller = sys._getframe(2)
+            object.__setattr__(self, "origin", f"{caller.f_code.co_filename}:{caller.f_lineno}")

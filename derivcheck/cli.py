@@ -15,7 +15,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from .catalog import ClaimFileError, load_paths
+from .catalog import ClaimFileError, load_kernels, load_paths
 from .check import Limits, check_all
 from .verdict import VERDICTS, summary_of, to_json
 
@@ -108,10 +108,20 @@ def _run(claims, args) -> int:
         print()
     else:
         print(_summary(results))
+    if args.command == "all":
+        _write_kernels(args.catalog, claims, results)
     if args.report:
         if not _write_reports(args.report, claims, results, args):
             return EXIT_UNUSABLE
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _write_kernels(catalog, claims, results) -> None:
+    """Regenerate the kernels whose claims were checked in this run (codegen.py)."""
+    from .codegen import write_kernels
+
+    for message in write_kernels(load_kernels(catalog), claims, results):
+        print(f"kernels: {message}", file=sys.stderr)
 
 
 def _write_reports(directory, claims, results, args) -> bool:
@@ -120,7 +130,9 @@ def _write_reports(directory, claims, results, args) -> bool:
     print(f"writing reports to {directory}/ ...", file=sys.stderr)
     generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     try:
-        for message in write_reports(directory, claims, results, args.seed, generated, jobs=args.jobs):
+        kernels = load_kernels(args.catalog) if args.command == "all" else ()
+        for message in write_reports(directory, claims, results, args.seed, generated, jobs=args.jobs,
+                                     kernels=kernels):
             print(f"  {message}", file=sys.stderr)
     except OSError as exc:
         print(f"derivcheck: cannot write reports to {directory}: {exc.strerror or exc} "

@@ -296,14 +296,17 @@ class _MathML:
 def to_mathml(*parts, display: bool = True) -> str:
     """Presentation MathML for expressions joined by operators: ``to_mathml(lhs, "=", rhs)``.
 
-    Strings in ``parts`` are operators; expressions are laid out by the table above."""
+    Strings in ``parts`` are operators; expressions are laid out by the table above;
+    anything else is a SymPy object, printed by SymPy."""
     m = _MathML()
     row = []
     for part in parts:
         if isinstance(part, str):
             row.append(m.el("mo", text=part))
-        else:
+        elif isinstance(part, E.Expr):
             row.append(m.render(_Layout().build(part)[0]))
+        else:  # a SymPy object such as the stated matrix of a worked example
+            row.append(m.render(("atom", part)))
     math = m.el("math", m.el("mrow", *row))
     math.setAttribute("xmlns", "http://www.w3.org/1998/Math/MathML")
     math.setAttribute("display", "block" if display else "inline")

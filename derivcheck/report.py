@@ -99,6 +99,16 @@ class DocumentView:
 
 
 @dataclass
+class KernelView:
+    """A generated kernel and the claims its gradients come from."""
+
+    name: str
+    title: str
+    gradients: list  # [(parameter, claim id, verdict)]
+    replaces: list  # [(parameter, refuted claim id)]
+
+
+@dataclass
 class ReportData:
     seed: int
     generated_at: str
@@ -107,6 +117,7 @@ class ReportData:
     documents: list
     failures: list
     results_json: dict
+    kernels: list = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- claims -> formulas
@@ -238,7 +249,14 @@ def _view(claim: Claim | None, result: Result) -> ClaimView:
                      v.reason, result.note, formulas, definitions, _evidence(result), _counterexample(result))
 
 
-def build(claims: list[Claim], results: list[Result], seed: int, generated_at: str, jobs: int = 2) -> ReportData:
+def _kernel_views(kernels, results) -> list[KernelView]:
+    status = {r.id: r.verdict.status for r in results}
+    return [KernelView(k.name, k.title, [(p, cid, status.get(cid, "not checked")) for p, cid in k.gradients.items()],
+                       sorted(k.replaces.items())) for k in kernels]
+
+
+def build(claims: list[Claim], results: list[Result], seed: int, generated_at: str, jobs: int = 2,
+          kernels=()) -> ReportData:
     by_id = {c.id: c for c in claims}
     views = [_view(by_id.get(r.id), r) for r in results]
     shown = {r.id for r in results}
@@ -255,7 +273,8 @@ def build(claims: list[Claim], results: list[Result], seed: int, generated_at: s
     totals = {s: sum(d.counts[s] for d in documents) for s in VERDICTS}
     failures = [v for v in views if not v.holds]
     results_json = {"claims": [_stable(to_json(r)) for r in results], "summary": summary_of(results, seed)}
-    return ReportData(seed, generated_at, VERDICTS, totals, documents, failures, results_json)
+    return ReportData(seed, generated_at, VERDICTS, totals, documents, failures, results_json,
+                      _kernel_views(kernels, results))
 
 
 def _stable(d: dict) -> dict:
@@ -388,9 +407,9 @@ def compile_pdf(tex: str, timeout: float = 300) -> tuple[bytes | None, str]:
 
 
 def write_reports(directory, claims: list[Claim], results: list[Result], seed: int, generated_at: str,
-                  pdf: bool = True, jobs: int = 2) -> list[str]:
+                  pdf: bool = True, jobs: int = 2, kernels=()) -> list[str]:
     """Write index.html, report.tex, results.json (and report.pdf) into ``directory``; returns messages."""
-    data = build(claims, results, seed, generated_at, jobs)
+    data = build(claims, results, seed, generated_at, jobs, kernels)
     tex = render_latex(data)
     files = {"index.html": render_html(data).encode("utf-8"), "report.tex": tex.encode("utf-8"),
              "results.json": render_json(data).encode("utf-8")}

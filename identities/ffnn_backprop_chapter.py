@@ -16,7 +16,7 @@ The network of §1.2 / §2.3 has one hidden ReLU layer and a sigmoid output
 with log loss: x → h1 = W1 x + c1 → z1 = ReLU(h1) → h2 = W2 z1 + c2 → ŷ = σ(h2).
 "derivcheck" in a source marks a claim the document does not state.
 """
-from derivcheck import (define, derivation, diag, dims, directional, exp, eye, grad, gradient, identity, jacobian,
+from derivcheck import (Kernel, define, derivation, diag, dims, directional, exp, eye, grad, gradient, identity, jacobian,
                         jacobian_of, log, matrix, relu, sigmoid, step, sum, value)
 
 DOC = "ffnn_backprop_chapter"
@@ -188,3 +188,14 @@ kernels = [
 ]
 
 CLAIMS = activation + losses + layer + chain + combining + batched + kernels
+
+KERNELS = [
+    Kernel("ffnn_log_loss", "Batched network, one observation per column: ReLU hidden layer, sigmoid output, log "
+           "loss summed over outputs and observations.", inputs=(XT, YT), params=(W1, c1, W2, c2), loss=Ltot,
+           gradients={"W1": "ffnn.batch.log.W1", "c1": "ffnn.batch.log.c1", "W2": "ffnn.batch.log.W2",
+                      "c2": "ffnn.batch.log.c2"}, source=f"{DOC} §3", replaces={"W2": "ffnn.s2_3.dW2"}),
+    Kernel("ffnn_rss", "Batched network, one observation per column: ReLU hidden layer, linear output, residual "
+           "sum of squares.", inputs=(XT, YT), params=(W1, c1, W2, c2), loss=Lrss,
+           gradients={"W1": "ffnn.batch.rss.W1", "c1": "ffnn.batch.rss.c1", "W2": "ffnn.batch.rss.W2",
+                      "c2": "ffnn.batch.rss.c2"}, source=f"{DOC} §3"),
+]

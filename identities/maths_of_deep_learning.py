@@ -23,7 +23,7 @@ evaluated at the weights the program reaches.
 """
 import numpy as np
 
-from derivcheck import (define, derivation, diag, dims, directional, exp, eye, gradient, grad, identity, inner, jacobian,
+from derivcheck import (Kernel, define, derivation, diag, dims, directional, exp, eye, gradient, grad, identity, inner, jacobian,
                         jacobian_of, log, matrix, ones, sigmoid, softmax, step, sum, value)
 
 DOC = "maths_of_deep_learning"
@@ -415,6 +415,25 @@ softmax_ce = [
              expect="holds"),
 ]
 
+# The §7 network over a batch, one example per column (what its kernel computes), derived by derivcheck.
+Bs, = dims("B")
+A_in = matrix("A_lm2", n0, Bs)
+Ycol = matrix("Y", K, Bs, assume="one_hot_columns")
+Zm_b = define("Z_lm1", Wm @ A_in + bm)
+Am_b = define("A_lm1", sigmoid(Zm_b))
+Zl_b = define("Z_l", Wl @ Am_b + bl)
+P_b = define("P", softmax(Zl_b.T).T)
+L_b = define("L", -sum(Ycol * log(P_b)))
+dZl_b = define("dZ_l", P_b - Ycol)
+dZm_b = define("dZ_lm1", (Wl.T @ dZl_b) * (Am_b * (1 - Am_b)))
+s7b = f"derivcheck: {DOC} §7 network over a batch (columns are examples)"
+softmax_ce_batch = [
+    gradient("mdl.s7.batch.dW_l", L_b, Wl, dZl_b @ Am_b.T, source=s7b, expect="holds"),
+    gradient("mdl.s7.batch.db_l", L_b, bl, sum(dZl_b, 1), source=s7b, expect="holds"),
+    gradient("mdl.s7.batch.dW_lm1", L_b, Wm, dZm_b @ A_in.T, source=s7b, expect="holds"),
+    gradient("mdl.s7.batch.db_lm1", L_b, bm, sum(dZm_b, 1), source=s7b, expect="holds"),
+]
+
 # ---------------------------------------------------------------- §8 the NumPy implementation
 # The displayed Eq (3) and Eq (5) of §8, read in chapter 6's column convention for the §8 network (one output).
 xc = matrix("x", n0, 1)
@@ -541,4 +560,16 @@ program_output = [
 ]
 
 CLAIMS = (vectors + perceptron + chain_of_functions + worked + scalar_network + three_layers + summary + two_layers
-          + numpy_snippet + softmax_ce + equations_8 + program_gradients + program_output)
+          + numpy_snippet + softmax_ce + softmax_ce_batch + equations_8 + program_gradients + program_output)
+
+KERNELS = [
+    Kernel("mdl_sigmoid_mse", "The §8.1 program's network: rows are examples, sigmoid hidden and output layers, "
+           "no biases, squared error halved and summed.", inputs=(X, Yb), params=(V1, V2), loss=C8,
+           gradients={"weight1": "mdl.s8_1.dC_dw1", "weight2": "mdl.s8_1.dC_dw2"}, source=f"{DOC} §8.1",
+           replaces={"weight1": "mdl.s8.eq5"}),
+    Kernel("mdl_softmax_ce", "The §7 network over a batch: columns are examples, a sigmoid layer, then a softmax "
+           "output layer with cross-entropy summed over the batch (one-hot Y columns).", inputs=(A_in, Ycol),
+           params=(Wm, bm, Wl, bl), loss=L_b,
+           gradients={"W_lm1": "mdl.s7.batch.dW_lm1", "b_lm1": "mdl.s7.batch.db_lm1", "W_l": "mdl.s7.batch.dW_l",
+                      "b_l": "mdl.s7.batch.db_l"}, source=f"{DOC} §7"),
+]

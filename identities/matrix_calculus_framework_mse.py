@@ -15,7 +15,7 @@ the document writes g′ without the layer index in "Derivatives in an arbitrary
 layer" and the summary, which is read as g^[ℓ]′.  "derivcheck" in a source
 marks a claim that the document does not state.
 """
-from derivcheck import (define, derivation, dims, elementwise, grad, gradient, identity, matrix, sum, trace)
+from derivcheck import (Kernel, define, derivation, dims, elementwise, grad, gradient, identity, matrix, sum, trace)
 
 DOC = "matrix_calculus_framework_mse"
 
@@ -137,3 +137,10 @@ unrolled = [
 ]
 
 CLAIMS = rules + vectorization + output_layer + hidden_layers + unrolled
+
+KERNELS = [
+    Kernel("fw_mse", "Three-layer network without biases, mean-squared error; tanh hidden layers and a linear "
+           "output (the document's generic g1, g2, g3 instantiated).", inputs=(X, Y), params=(W1, W2, W3), loss=f,
+           gradients={"W1": "fw.backprop.W1", "W2": "fw.backprop.W2", "W3": "fw.backprop.W3"},
+           activations={"g1": "tanh", "g2": "tanh", "g3": "identity"}, source=f"{DOC} §Derivative summary, L = 3"),
+]

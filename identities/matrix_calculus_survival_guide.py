@@ -14,7 +14,7 @@ the two-layer gradient, with the bracket-free ⊙ encoded in both readings.
 Claims whose source says "derivcheck" are added by derivcheck, not written
 in the document.
 """
-from derivcheck import (define, dims, directional, elementwise, grad, gradient, identity, log, matrix, ones, relu,
+from derivcheck import (Kernel, define, dims, directional, elementwise, grad, gradient, identity, log, matrix, ones, relu,
                         softmax, step, sum)
 
 DOC = "matrix_calculus_survival_guide"
@@ -123,3 +123,12 @@ two_layer = [
 ]
 
 CLAIMS = section3 + softmax_ce + two_layer
+
+KERNELS = [
+    Kernel("sg_softmax_regression", "Softmax regression with cross-entropy averaged over the N rows (one-hot Y).",
+           inputs=(X, Y), params=(W,), loss=L, gradients={"W": "sg.softmax_ce.dW"}, source=f"{DOC} §4.3"),
+    Kernel("sg_two_layer", "Two-layer network: ReLU hidden layer, softmax output, cross-entropy, biases broadcast "
+           "by a ones vector.", inputs=(X, Y), params=(W1, b1, W2, b2), loss=L2,
+           gradients={"W1": "sg.two_layer.dW1", "b1": "sg.two_layer.db1", "W2": "sg.two_layer.dW2",
+                      "b2": "sg.two_layer.db2"}, source=f"{DOC} §5"),
+]

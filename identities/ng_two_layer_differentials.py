@@ -12,7 +12,7 @@ sigmoid + binary cross-entropy collapse (§3) and the backprop results (§3, §4
 Claims whose source says "derivcheck" are not written in the document: they
 are the corrected statements or wrong variants added to test the checker.
 """
-from derivcheck import (define, derivation, dims, directional, elementwise, exp, grad, gradient, identity,
+from derivcheck import (Kernel, define, derivation, dims, directional, elementwise, exp, grad, gradient, identity,
                         inner, log, matrix, ones, sigmoid, tanh)
 
 DOC = "ng_two_layer_differentials"
@@ -160,3 +160,11 @@ recurrences = [
 ]
 
 CLAIMS = inner_laws + network + differentials + recurrences
+
+KERNELS = [
+    Kernel("ng_two_layer", "Two-layer network: tanh hidden layer, sigmoid output, binary cross-entropy (rows are "
+           "instances, bias rows broadcast).", inputs=(X, y), params=(W1, b1, W2, b2), loss=L,
+           gradients={"W1": "ng.backprop.W1", "b1": "ng.backprop.b1", "W2": "ng.backprop.W2",
+                      "b2": "ng.backprop.b2"},
+           source=f"{DOC} §1, §3", replaces={"W1": "ng.grad_W1"}),
+]

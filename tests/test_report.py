@@ -30,6 +30,8 @@ def _claims(evil: str = ""):
                                     X.T @ (1 + tanh(X @ W) ** 2)], source="test §2", expect="fails",
                    note="the last step flips the sign of the square"),
         value("r.value", sigmoid(matrix("t", 1, 1)), {"t": 0.0}, 0.5, source="test §3", expect="holds"),
+        value("r.value.matrix", matrix("M", 2, 2).T, {"M": [[1, 2], [3, 4]]}, [[1, 3], [2, 4]], source="test §3",
+              expect="holds"),
         identity("r.shapes", X, X.T, source="test §4", expect="fails", note="a matrix is not its transpose"),
     ]
 
@@ -50,7 +52,8 @@ def test_reports_are_written_and_say_what_was_shown(checked, tmp_path):
     files = _write(tmp_path, *checked)
     assert set(files) == {"index.html", "report.tex", "results.json"}
     html = files["index.html"].decode()
-    assert html.count("<math") == 7  # one statement each, three lines for the derivation
+    assert html.count("<math") == 8  # one statement each, three lines for the derivation
+    assert "formula not shown" not in html and "<mtable" in html  # the stated matrix of a worked example
     assert "proved exactly at concrete shapes" in html and "refuted" in html and "ill-formed" in html
     assert html.count("<svg") == 2  # the two gradient claims get a convergence picture
     assert "claimed" in html and "true" in html  # the counterexample of r.bce.dW.sign
@@ -59,7 +62,7 @@ def test_reports_are_written_and_say_what_was_shown(checked, tmp_path):
     data = json.loads(files["results.json"])
     assert {c["id"]: c["verdict"] for c in data["claims"]} == {
         "r.bce.dW": "proved_at_shapes", "r.bce.dW.sign": "refuted", "r.derivation": "refuted",
-        "r.value": "confirmed", "r.shapes": "ill_formed"}
+        "r.value": "confirmed", "r.value.matrix": "confirmed", "r.shapes": "ill_formed"}
     curve = dict(next(c for c in data["claims"] if c["id"] == "r.bce.dW")["evidence"]["convergence"])
     assert curve[1e-1] > 100 * curve[1e-4]  # a true derivative converges as h shrinks ...
     assert list(curve) == sorted(curve, reverse=True) and len(curve) == 8
@@ -163,7 +166,7 @@ def test_index_html_renders_in_a_real_browser(checked, tmp_path):
         browser.save_screenshot(str(shot))
     finally:
         browser.quit()
-    assert len(sizes) == 7
+    assert len(sizes) == 8
     assert all(w > 0 and h > 0 for w, h in sizes), sizes
     assert len(svgs) == 2 and all(h > 0 for h in svgs)
     assert errors == []

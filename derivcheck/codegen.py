@@ -1,0 +1,370 @@
+"""NumPy backprop kernels generated from verified claims.
+
+For each ``Kernel`` of the catalog: the forward pass is the loss's chain of
+defined intermediates; the backward pass is the ``claimed`` expression of each
+parameter's gradient claim, emitted only when that claim holds.  Expressions
+go through SymPy: elementwise arithmetic (which broadcasts, so it is
+commutative algebra) becomes SymPy arithmetic, matrix products, transposes
+and reductions become opaque functions, ``sympy.cse`` shares common
+subexpressions, and a NumPy printer subclass writes the code.  Three tables
+shape the result:
+
+- ``_CODE_FORM``: expression node → SymPy form;
+- ``_REWRITES``: numerically safer or cheaper forms (log σ(z) → −softplus(−z),
+  log softmax → log-softmax, ones(N,1)ᵀ A → a column sum, …);
+- ``_CALLS``: how the printer writes each opaque function.
+
+Activations computed in the forward pass are reused: any occurrence of a
+forward definition's body in the backward formulas becomes that cached name
+(σ(Z)(1 − σ(Z)) is printed A(1 − A)).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+
+from . import expr as E
+from .claims import Claim, Kernel
+from .printing import to_text
+from .verdict import HOLDS, Result
+
+__all__ = ["generate", "write_kernels", "KernelError", "KERNEL_DIR"]
+
+KERNEL_DIR = Path(__file__).resolve().parent / "kernels"
+
+
+class KernelError(ValueError):
+    """A kernel cannot be generated (a claim does not hold, an operation has no code form)."""
+
+
+class NotChecked(KernelError):
+    """A claim the kernel needs was not part of this run (``--only``): the kernel is left as it is."""
+
+
+_F = {name: sympy.Function(name) for name in (
+    "matmul", "transpose", "sum_all", "sum0", "sum1", "ones", "zeros", "eye", "sigmoid", "relu", "step",
+    "softmax_rows", "softmax_cols", "log_softmax_rows", "log_softmax_cols", "softplus")}
+
+# concrete activations for generic functions, and their derivatives in terms of the function itself
+_ELEMENTWISE = {"sigmoid": _F["sigmoid"], "tanh": sympy.tanh, "relu": _F["relu"], "step": _F["step"],
+                "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sin": sympy.sin, "cos": sympy.cos,
+                "abs": sympy.Abs, "identity": lambda u: u}
+_PRIME = {"sigmoid": lambda u: _F["sigmoid"](u) * (1 - _F["sigmoid"](u)), "tanh": lambda u: 1 - sympy.tanh(u) ** 2,
+          "relu": lambda u: _F["step"](u), "identity": lambda u: sympy.Integer(1)}
+
+
+# ---------------------------------------------------------------- expression -> SymPy form
+
+
+class _Converter:
+    def __init__(self, activations: dict):
+        self.activations = activations
+
+    def __call__(self, e: E.Expr):
+        rule = _CODE_FORM.get(type(e))
+        if rule is None:
+            raise KernelError(f"{type(e).__name__} has no NumPy form in a kernel ({to_text(e)})")
+        return rule(self, e)
+
+    def apply(self, e: E.Apply):
+        fn = e.fn
+        if getattr(fn, "generic", False):
+            concrete = self.activations.get(fn.base)
+            if concrete is None:
+                raise KernelError(f"the generic function {fn.base} needs a concrete activation (Kernel.activations)")
+            if fn.order == 0:
+                return _ELEMENTWISE[concrete](self(e.a))
+            if fn.order == 1 and concrete in _PRIME:
+                return _PRIME[concrete](self(e.a))
+            raise KernelError(f"no code form for {fn.name} with {fn.base} = {concrete}")
+        if fn.name not in _ELEMENTWISE:
+            raise KernelError(f"no code form for {fn.name}")
+        return _ELEMENTWISE[fn.name](self(e.a))
+
+
+def _sum(c, e):
+    return {None: _F["sum_all"], 0: _F["sum0"], 1: _F["sum1"]}[e.axis](c(e.a))
+
+
+def _fill(c, e):
+    size = (sympy.sympify(e.rows), sympy.sympify(e.cols))
+    return _F[e.kind](*size) if e.kind != "eye" else _F["eye"](size[0])
+
+
+_CODE_FORM = {
+    E.Symbol: lambda c, e: sympy.Symbol(e.name),
+    E.Defined: lambda c, e: sympy.Symbol(e.name),
+    E.Scalar: lambda c, e: sympy.sympify(e.value),
+    E.Fill: _fill,
+    E.Add: lambda c, e: c(e.a) + c(e.b),
+    E.Mul: lambda c, e: c(e.a) * c(e.b),
+    E.Pow: lambda c, e: c(e.a) ** c(e.b),
+    E.MatMul: lambda c, e: _F["matmul"](c(e.a), c(e.b)),
+    E.Transpose: lambda c, e: _F["transpose"](c(e.a)),
+    E.Apply: lambda c, e: c.apply(e),
+    E.Softmax: lambda c, e: _F["softmax_rows"](c(e.a)),
+    E.Sum: _sum,
+}
+
+
+# ---------------------------------------------------------------- rewrites
+
+_w, _v = sympy.Wild("w"), sympy.Wild("v")
+_T, _MM, _ONES = _F["transpose"], _F["matmul"], _F["ones"]
+
+
+def _drop_broadcast_ones(e):
+    """X W + ones(N, 1) b → X W + b: NumPy broadcasts the row b over the rows."""
+    if not e.is_Add:
+        return e
+    terms = [t.args[1] if (t.func == _MM and t.args[0].func == _ONES and t.args[0].args[1] == 1) else t
+             for t in e.args]
+    return sympy.Add(*terms)
+
+
+_REWRITES = [  # (pattern, replacement), applied in order until nothing changes
+    (_T(_T(_w)), _w),
+    (_T(_F["softmax_rows"](_T(_w))), _F["softmax_cols"](_w)),
+    (sympy.log(_F["softmax_rows"](_w)), _F["log_softmax_rows"](_w)),
+    (sympy.log(_F["softmax_cols"](_w)), _F["log_softmax_cols"](_w)),
+    (sympy.log(_F["sigmoid"](_w)), -_F["softplus"](-_w)),  # log σ(z) = −log(1 + e^−z)
+    (sympy.log(1 - _F["sigmoid"](_w)), -_F["softplus"](_w)),  # log(1 − σ(z)) = −log(1 + e^z)
+    (_MM(_T(_ONES(_v, 1)), _w), _F["sum0"](_w)),  # 1ᵀ A is the column sums
+    (_MM(_T(_w), _ONES(_v, 1)), _T(_F["sum0"](_w))),  # Aᵀ 1 likewise, as a column
+]
+
+
+_LINEAR = ("matmul", "transpose", "sum0", "sum1", "sum_all")  # f(c A) = c f(A) for a scalar c
+
+
+def _scalar_out_of_products(e, scalars: frozenset):
+    """(c A) @ B, A @ (c B), sum(c A), (c A)ᵀ → c (…) for a factor c made of sizes and
+    numbers: scale the (usually smaller) result once instead of an operand."""
+    if getattr(e.func, "__name__", None) not in _LINEAR:
+        return e
+    factors, operands = [], []
+    for arg in e.args:
+        if arg.is_Mul:
+            c = [f for f in arg.args if f.free_symbols <= scalars]
+            factors += c
+            operands.append(sympy.Mul(*[f for f in arg.args if f not in c]))
+        else:
+            operands.append(arg)
+    return sympy.Mul(*factors) * e.func(*operands) if factors else e
+
+
+def _rewrite(e, scalars: frozenset = frozenset()):
+    for _ in range(10):
+        before = e
+        for pattern, replacement in _REWRITES:
+            e = e.replace(pattern, replacement)
+        e = e.replace(lambda x: x.is_Add, _drop_broadcast_ones)
+        e = e.replace(lambda x: getattr(x.func, "__name__", None) in _LINEAR,
+                      lambda x: _scalar_out_of_products(x, scalars))
+        if e == before:
+            return e
+    return e
+
+
+# ---------------------------------------------------------------- printing
+
+
+class KernelPrinter(NumPyPrinter):
+    """NumPy code for the SymPy form: the opaque functions via ``_CALLS``."""
+
+    def __init__(self):
+        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+
+    def _print_Function(self, e):
+        template = _CALLS.get(e.func.__name__)
+        if template is None:
+            return super()._print_Function(e)
+        return template.format(*[self._operand(a) if e.func.__name__ in _OPERATORS else self._print(a)
+                                 for a in e.args])
+
+    def _operand(self, a):
+        """An operand of @ or .T: bracketed unless it is a name, a call or a positive number."""
+        text = self._print(a)
+        atomic = a.is_Symbol or (a.is_Number and a >= 0) or isinstance(a, sympy.Function)
+        return text if atomic else f"({text})"
+
+    def _print_Symbol(self, e):
+        return e.name
+
+    def _print_Pow(self, e, rational=False):
+        if e.exp == -1:
+            return f"1/{self.parenthesize(e.base, 50)}"
+        return super()._print_Pow(e, rational)
+
+    def doprint(self, expr, assign_to=None):
+        text = super().doprint(expr, assign_to)
+        return _bare(text)
+
+
+def _bare(text: str) -> str:
+    """Drop one pair of brackets around a whole line: ``(X @ W1)`` → ``X @ W1``."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(text) - 1:
+            return text
+    return text[1:-1]
+
+
+# printed as operators or methods, not calls: their operands may need brackets
+_OPERATORS = ("matmul", "transpose", "sum_all", "sum0", "sum1")
+_CALLS = {
+    "matmul": "({0} @ {1})", "transpose": "{0}.T",
+    "sum_all": "{0}.sum()", "sum0": "{0}.sum(axis=0, keepdims=True)",  # methods: less call overhead than numpy.sum
+    "sum1": "{0}.sum(axis=1, keepdims=True)",
+    "ones": "numpy.ones(({0}, {1}))", "zeros": "numpy.zeros(({0}, {1}))", "eye": "numpy.eye({0})",
+    "sigmoid": "rt.sigmoid({0})", "relu": "numpy.maximum({0}, 0)", "step": "({0} > 0)",
+    "softmax_rows": "rt.softmax({0}, axis=1)", "softmax_cols": "rt.softmax({0}, axis=0)",
+    "log_softmax_rows": "rt.log_softmax({0}, axis=1)", "log_softmax_cols": "rt.log_softmax({0}, axis=0)",
+    "softplus": "numpy.logaddexp(0, {0})",
+}
+
+
+# ---------------------------------------------------------------- one kernel
+
+
+@dataclass
+class _Line:
+    name: str
+    code: str
+
+
+def _defined_order(roots) -> list[E.Defined]:
+    """Defined nodes reachable from roots, each after the ones it uses."""
+    order: list[E.Defined] = []
+    seen: set[int] = set()
+
+    def visit(node):
+        for child in E.children(node):
+            visit(child)
+        if isinstance(node, E.Defined) and id(node) not in seen:
+            seen.add(id(node))
+            order.append(node)
+
+    for r in roots:
+        visit(r)
+    return order
+
+
+def _dim_sources(kernel: Kernel) -> list[_Line]:
+    """Each dimension used as a number in a formula, read off an argument's shape."""
+    lines, done = [], set()
+    for s in (*kernel.inputs, *kernel.params):
+        for axis, d in enumerate((s.rows, s.cols)):
+            if isinstance(d, sympy.Symbol) and d.name not in done:
+                done.add(d.name)
+                lines.append(_Line(d.name, f"{s.name}.shape[{axis}]"))
+    return lines
+
+
+def _claim_for(kernel: Kernel, param: str, claims: dict, results: dict) -> tuple[Claim, Result]:
+    cid = kernel.gradients[param]
+    if cid not in claims or cid not in results:
+        raise NotChecked(f"kernel {kernel.name}: claim {cid} (gradient of {param}) was not checked")
+    claim, result = claims[cid], results[cid]
+    if result.verdict.status not in HOLDS:
+        raise KernelError(f"kernel {kernel.name}: claim {cid} (gradient of {param}) is "
+                          f"{result.verdict.status}; a kernel is only generated from claims that hold")
+    if claim.kind != "gradient" or claim.wrt.name != param:
+        raise KernelError(f"kernel {kernel.name}: claim {cid} is not the gradient of {param}")
+    return claim, result
+
+
+def generate(kernel: Kernel, claims: dict, results: dict) -> str:
+    """The Python source of one kernel module."""
+    convert = _Converter(kernel.activations)
+    scalars = frozenset(d for s in (*kernel.inputs, *kernel.params) for d in (s.rows, s.cols)
+                        if isinstance(d, sympy.Symbol))  # sizes: scalar factors in a formula
+    printer = KernelPrinter()
+    params = [p.name for p in kernel.params]
+    inputs = [s.name for s in kernel.inputs]
+    grads = {p: _claim_for(kernel, p, claims, results) for p in params}
+
+    # forward: the loss's defined intermediates, in order; the loss itself in a numerically safe form
+    forward_nodes = _defined_order([kernel.loss])
+    forward = {d.name: convert(d.body) for d in forward_nodes}
+    elementwise = {sympy.Symbol(n): body for n, body in forward.items()
+                   if isinstance(body, sympy.Function) or body.func in (sympy.tanh, sympy.exp)}
+    # log(A) with A = σ(Z) cached: take the log of σ(Z) itself, so the rewrites can make it stable
+    under_log = {sympy.log: lambda e: sympy.log(e.args[0].xreplace(elementwise))}
+    forward_lines = [_Line(d.name, printer.doprint(_rewrite(forward[d.name].replace(
+        lambda e: e.func in under_log, lambda e: under_log[e.func](e))))) for d in forward_nodes]
+    reuse = {body: sympy.Symbol(n) for n, body in forward.items() if n != kernel.loss.name}
+
+    # backward: intermediates named in the claims, then each gradient, sharing common subexpressions
+    grad_exprs = {p: grads[p][0].claimed for p in params}
+    backward_nodes = [d for d in _defined_order(list(grad_exprs.values())) if d.name not in forward]
+    named = [(d.name, _rewrite(convert(d.body).xreplace(reuse), scalars)) for d in backward_nodes]
+    exprs = [_rewrite(convert(grad_exprs[p]).xreplace(reuse), scalars) for p in params]
+    taken = set(params) | set(inputs) | set(forward) | {n for n, _ in named}
+    temps = (sympy.Symbol(f"t{i}") for i in range(10_000) if f"t{i}" not in taken)
+    shared, named_exprs = sympy.cse([e for _, e in named] + exprs, symbols=temps, order="none")
+    backward_lines = [_Line(str(s), printer.doprint(v)) for s, v in shared]
+    backward_lines += [_Line(n, printer.doprint(v)) for (n, _), v in zip(named, named_exprs[: len(named)])]
+    results_lines = {p: printer.doprint(v) for p, v in zip(params, named_exprs[len(named):])}
+
+    needed = {str(s) for v in [*(v for _, v in shared), *named_exprs] for s in v.free_symbols}
+    used_dims = {str(s) for _, e in [*named, *zip(params, exprs)] for s in e.free_symbols}
+    used_dims |= {str(s) for body in forward.values() for s in body.free_symbols}
+    dims = [line for line in _dim_sources(kernel) if line.name in used_dims]
+    backward_dims = [line for line in dims if line.name in needed]
+    needed |= {line.code.split(".")[0] for line in backward_dims}  # the argument the size is read from
+
+    docs = [(p, to_text(grads[p][0].claimed), grads[p][0].id, grads[p][1].verdict.status, grads[p][0].source)
+            for p in params]
+    definitions = [(d.name, to_text(d.body)) for d in backward_nodes]
+    return _template().render(
+        kernel=kernel, inputs=inputs, params=params, dims=dims, backward_dims=backward_dims, forward=forward_lines,
+        loss=kernel.loss.name, cache=inputs + params + [d.name for d in forward_nodes if d is not kernel.loss],
+        unpack=[n for n in inputs + params + list(forward) if n in needed],
+        backward=backward_lines, results=results_lines, docs=docs, definitions=definitions,
+        forward_docs=[(d.name, to_text(d.body)) for d in forward_nodes],
+        replaced={p: cid for p, cid in kernel.replaces.items()}, origin=Path(kernel.origin.split(":")[0]).name)
+
+
+def _template():
+    env = jinja2.Environment(loader=jinja2.PackageLoader("derivcheck", "templates"), autoescape=False,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template("kernel.py.j2")
+
+
+def write_kernels(kernels: list[Kernel], claims: list[Claim], results: list[Result],
+                  directory: Path = KERNEL_DIR) -> list[str]:
+    """Generate every kernel whose claims hold; write changed files atomically. Returns messages."""
+    by_id = {c.id: c for c in claims}
+    res = {r.id: r for r in results}
+    messages, files = [], {}
+    for k in kernels:
+        try:
+            files[f"{k.name}.py"] = generate(k, by_id, res)
+        except NotChecked:
+            continue
+        except KernelError as exc:
+            messages.append(f"not generated: {exc}")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        target = directory / name
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            continue
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+        messages.append(f"regenerated {target.name}")
+    return messages

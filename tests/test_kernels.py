@@ -1,0 +1,184 @@
+"""Generated kernels: no drift from regeneration, gradients against finite differences
+(and torch.autograd when installed), and a kernel that trains."""
+import importlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy
+
+from derivcheck import expr as E
+from derivcheck.assumptions import sampler_for
+from derivcheck.catalog import load_kernels, load_paths
+from derivcheck.check import check_all
+from derivcheck.codegen import KERNEL_DIR, KernelError, generate
+from derivcheck.kernels import NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNELS = {k.name: k for k in load_kernels(ROOT / "identities")}
+SIZES = (3, 4, 5, 6, 7, 2, 8)  # distinct per dimension: a transpose cannot hide
+
+
+@pytest.fixture(scope="module")
+def checked():
+    claims = load_paths([ROOT / "identities"])
+    needed = {cid for k in KERNELS.values() for cid in k.gradients.values()}
+    picked = [c for c in claims if c.id in needed]
+    return {c.id: c for c in claims}, {r.id: r for r in check_all(picked, seed=0, jobs=2)}
+
+
+def test_every_kernel_module_is_listed():
+    assert sorted(KERNELS) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_committed_kernel_is_what_regeneration_produces(checked, name):
+    claims, results = checked
+    committed = (KERNEL_DIR / f"{name}.py").read_text(encoding="utf-8")
+    assert generate(KERNELS[name], claims, results) == committed, \
+        f"derivcheck/kernels/{name}.py differs from its regeneration: run `python -m derivcheck all`"
+
+
+def test_a_kernel_is_not_generated_from_a_claim_that_does_not_hold(checked):
+    claims, results = checked
+    k = KERNELS["ng_two_layer"]
+    wrong = dict(k.gradients, W2="ng.backprop.W2.transposed")
+    bad = type(k)(k.name, k.title, k.inputs, k.params, k.loss, wrong, origin=k.origin)
+    results = dict(results, **{r.id: r for r in check_all([claims["ng.backprop.W2.transposed"]], seed=0)})
+    with pytest.raises(KernelError, match="ill_formed"):
+        generate(bad, claims, results)
+
+
+def _instance(kernel, rng):
+    """Inputs and parameters at sizes where every dimension differs, drawn by their assumptions."""
+    symbols = (*kernel.inputs, *kernel.params)
+    dims = sorted({d for s in symbols for d in (s.rows, s.cols) if isinstance(d, sympy.Symbol)}, key=str)
+    sizes = dict(zip(dims, SIZES))
+
+    def size(d):
+        return sizes[d] if isinstance(d, sympy.Symbol) else int(d)
+
+    values = {s.name: sampler_for(s.name, s.assume).draw(rng, size(s.rows), size(s.cols)) for s in symbols}
+    return values, sizes
+
+
+def _fd_gradient(module, values, param, h=1e-5):
+    """Central differences with one Richardson step, entry by entry."""
+    base = values[param]
+    grad = np.zeros_like(base)
+
+    def loss_at(v):
+        args = dict(values, **{param: v})
+        return module.forward(*[args[n] for n in module.INPUTS + module.PARAMETERS])[0]
+
+    for idx in np.ndindex(*base.shape):
+        def central(step):
+            up, down = base.copy(), base.copy()
+            up[idx] += step
+            down[idx] -= step
+            return (loss_at(up) - loss_at(down)) / (2 * step)
+
+        grad[idx] = (4 * central(h / 2) - central(h)) / 3
+    return grad
+
+
+def _rel(a, b):
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-8))
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_kernel_gradients_match_finite_differences(name):
+    module = importlib.import_module(f"derivcheck.kernels.{name}")
+    values, _ = _instance(KERNELS[name], np.random.default_rng(7))
+    loss, cache = module.forward(*[values[n] for n in module.INPUTS + module.PARAMETERS])
+    grads = module.backward(cache)
+    assert set(grads) == set(module.PARAMETERS)
+    for p in module.PARAMETERS:
+        assert grads[p].shape == values[p].shape, p
+        assert _rel(grads[p], _fd_gradient(module, values, p)) <= 1e-6, p
+
+
+def _torch_loss(expr, tensors, sizes, torch, activations):
+    """The catalog's own loss expression, evaluated with torch operations (independent of the kernel)."""
+    fns = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "log": torch.log, "exp": torch.exp,
+           "identity": lambda t: t}
+
+    def ev(e):
+        if isinstance(e, E.Symbol):
+            return tensors[e.name]
+        if isinstance(e, E.Defined):
+            return ev(e.body)
+        if isinstance(e, E.Scalar):
+            return torch.tensor(float(sympy.sympify(e.value).subs(sizes)), dtype=torch.float64)
+        if isinstance(e, E.Fill):
+            r, c = (int(sympy.sympify(d).subs(sizes)) for d in (e.rows, e.cols))
+            return torch.ones((r, c), dtype=torch.float64)
+        if isinstance(e, E.Add):
+            return ev(e.a) + ev(e.b)
+        if isinstance(e, E.Mul):
+            return ev(e.a) * ev(e.b)
+        if isinstance(e, E.Pow):
+            return ev(e.a) ** ev(e.b)
+        if isinstance(e, E.MatMul):
+            return ev(e.a) @ ev(e.b)
+        if isinstance(e, E.Transpose):
+            return ev(e.a).T
+        if isinstance(e, E.Apply):
+            name = activations[e.fn.base] if getattr(e.fn, "generic", False) else e.fn.name
+            return fns[name](ev(e.a))
+        if isinstance(e, E.Softmax):
+            return torch.softmax(ev(e.a), dim=1)
+        if isinstance(e, E.Sum):
+            v = ev(e.a)
+            return v.sum() if e.axis is None else v.sum(dim=e.axis, keepdim=True)
+        raise NotImplementedError(type(e).__name__)
+
+    return ev(expr).sum()
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_kernel_gradients_match_torch_autograd(name):
+    torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch); "
+                                                "finite differences still check every kernel")
+    module = importlib.import_module(f"derivcheck.kernels.{name}")
+    kernel = KERNELS[name]
+    values, sizes = _instance(kernel, np.random.default_rng(11))
+    tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in module.PARAMETERS)
+               for k, v in values.items()}
+    _torch_loss(kernel.loss, tensors, sizes, torch, kernel.activations).backward()
+    loss, cache = module.forward(*[values[n] for n in module.INPUTS + module.PARAMETERS])
+    grads = module.backward(cache)
+    for p in module.PARAMETERS:
+        assert _rel(grads[p], tensors[p].grad.numpy()) <= 1e-10, p
+
+
+def test_the_section_8_1_kernel_trains_on_the_documents_data():
+    from derivcheck.kernels import mdl_sigmoid_mse as k
+
+    x = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=float)
+    y = np.array([[0, 1, 1, 0]], dtype=float).T
+    rng = np.random.default_rng(1)
+    w1, w2 = rng.random((3, 4)), rng.random((4, 1))
+    first, _ = k.forward(x, y, w1, w2)
+    for _ in range(1000):  # the program's learning rate 1 and 1000 iterations
+        loss, cache = k.forward(x, y, w1, w2)
+        g = k.backward(cache)
+        w1, w2 = w1 - g["weight1"], w2 - g["weight2"]
+    last, cache = k.forward(x, y, w1, w2)
+    assert last < first / 10
+    assert np.all(np.abs(cache["a2"] - y) < 0.2)
+
+
+def test_softmax_and_bce_kernels_are_stable_for_large_logits():
+    from derivcheck.kernels import ng_two_layer, sg_softmax_regression
+
+    X = np.array([[300.0, -300.0], [-300.0, 300.0]])
+    Y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    loss, cache = sg_softmax_regression.forward(X, Y, np.eye(2))
+    assert np.isfinite(loss) and loss < 1e-100
+    assert np.all(np.isfinite(sg_softmax_regression.backward(cache)["W"]))
+    W1, b1, W2, b2 = np.eye(2), np.zeros((1, 2)), np.array([[1000.0], [0.0]]), np.zeros((1, 1))
+    y = np.array([[0.0], [1.0]])  # the first row is confidently wrong: log σ(−761) must not be −inf
+    loss, cache = ng_two_layer.forward(X, y, W1, b1, W2, b2)
+    assert np.isfinite(loss) and loss > 100
+    assert all(np.all(np.isfinite(g)) for g in ng_two_layer.backward(cache).values())
