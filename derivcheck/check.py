@@ -22,6 +22,7 @@ from . import expr as E
 from .assumptions import UnsatisfiableError, sampler_for
 from .claims import Claim
 from .evaluate import Env, EvaluationError, evaluate
+from .diagnose import diagnose
 from .exact import exact_stage
 from .forward import forward_backend
 from .instances import claim_rng, concrete_shape, fmt_sizes
@@ -248,9 +249,25 @@ def _check_derivation(claim: Claim, seed: int, limits: Limits) -> Verdict:
     if worst.status in HOLDS:
         reason = f"all {len(steps)} steps hold ({worst.status})"
         return Verdict(worst.status, reason, steps=steps)
-    first = next(s for s in steps if s.verdict.status == worst.status)
-    reason = f"step {first.index} ({worst.status}): {first.verdict.reason}"
-    return Verdict(worst.status, reason, counterexample=first.verdict.counterexample, steps=steps)
+    first = next(s for s in steps if s.verdict.status not in HOLDS)
+    reason = f"step {first.index} ({first.verdict.status}): {first.verdict.reason}"
+    tail = []  # the last lines that each follow from the one before: the error propagates, it is not repeated
+    for s in reversed(steps):
+        if s.verdict.status not in HOLDS:
+            break
+        tail.insert(0, s)
+    if tail and tail[0].index > first.index:
+        span = f"steps {tail[0].index}–{tail[-1].index} are" if len(tail) > 1 else f"step {tail[0].index} is"
+        reason += f"; {span} valid algebra from the broken line"
+    conclusion = Claim(f"{claim.id}#conclusion", "identity", lhs=claim.steps[0], rhs=claim.steps[-1],
+                       relations=claim.relations)
+    end = _guard(lambda: _check_comparisons(conclusion, seed, limits, path=(len(claim.steps),)))
+    if end.status in HOLDS:
+        reason += "; the last line nevertheless equals the first (the conclusion is right, the derivation is not)"
+    elif end.status == "refuted":
+        reason += "; the conclusion (last line = first line) is false"
+    return Verdict(first.verdict.status if worst.status != "inconclusive" else worst.status, reason,
+                   counterexample=first.verdict.counterexample, steps=steps)
 
 
 def _to_mp_value(v):
@@ -329,6 +346,16 @@ def _guard(run) -> Verdict:
         return Verdict("inconclusive", f"internal error: {type(exc).__name__}: {exc}")
 
 
+def _diagnosis(claim: Claim, verdict: Verdict, seed: int, limits: Limits):
+    """Why a claim fails, when a simple repair explains it; never changes the verdict."""
+    broken = next((s.index for s in verdict.steps if s.verdict.status not in HOLDS), None)
+    try:
+        with time_limit(limits.exact):
+            return diagnose(claim, seed, broken)
+    except Exception:  # no diagnosis is better than a wrong one or a crash
+        return None
+
+
 def check(claim: Claim, seed: int = 0, limits: Limits | None = None) -> Result:
     """Check one claim; never raises for a problem with the claim itself."""
     limits = Limits() if limits is None else limits
@@ -337,6 +364,8 @@ def check(claim: Claim, seed: int = 0, limits: Limits | None = None) -> Result:
         verdict = Verdict("ill_formed", claim.error)
     else:
         verdict = _guard(lambda: _KINDS[claim.kind](claim, seed, limits))
+        if verdict.status in ("refuted", "ill_formed"):
+            verdict.diagnosis = _diagnosis(claim, verdict, seed, limits)
     return Result(claim.id, claim.source, claim.kind, verdict, claim.expect,
                   time.perf_counter() - start, claim.note, claim.origin, claim.document)
 

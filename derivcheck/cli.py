@@ -85,6 +85,10 @@ def _summary(results) -> str:
             expected = "" if r.expected is None else f" (expected: {r.expected})"
             lines.append(f"  {r.id} [{r.verdict.status}]{expected}")
             lines.append(f"      {r.verdict.reason}")
+            d = r.verdict.diagnosis
+            if d:
+                where = f"step {d.step}: " if d.step is not None else ""
+                lines.append(f"      diagnosis: {where}{d.text}" + (f"; corrected: {d.corrected}" if d.corrected else ""))
             if r.note:
                 lines.append(f"      note: {r.note}")
     not_ok = [r for r in results if not r.ok]

@@ -333,7 +333,9 @@ def generate(kernel: Kernel, claims: dict, results: dict) -> str:
         unpack=[n for n in inputs + params + list(forward) if n in needed],
         backward=backward_lines, results=results_lines, docs=docs, definitions=definitions,
         forward_docs=[(d.name, to_text(d.body)) for d in forward_nodes],
-        replaced={p: cid for p, cid in kernel.replaces.items()}, origin=Path(kernel.origin.split(":")[0]).name)
+        replaced={p: cid for p, cid in kernel.replaces.items()}, origin=Path(kernel.origin.split(":")[0]).name,
+        uses_runtime=any("rt." in line.code for line in forward_lines + backward_lines)
+        or any("rt." in code for code in results_lines.values()))
 
 
 def _template():

@@ -59,7 +59,7 @@ class TextPrinter:
 
     def _print_Mul(self, e):
         if _is_minus_one(e.a):
-            return f"-{self._wrap(e.b, _UNARY)}", _UNARY
+            return f"-{self._wrap(e.b, _UNARY, strict=True)}", _UNARY  # -(-x), not --x
         if _is_reciprocal(e.b):
             return f"{self._wrap(e.a, _MUL)} / {self._wrap(e.b.a, _MUL, strict=True)}", _MUL
         return f"{self._wrap(e.a, _MUL)} * {self._wrap(e.b, _MUL, strict=True)}", _MUL

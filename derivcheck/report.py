@@ -71,6 +71,8 @@ class ClaimView:
     counterexample: list = field(default_factory=list)
     plot: Markup | None = None
     note_parts: list = field(default_factory=list)  # [(text, id of a claim it names, or None)]
+    diagnosis: str = ""
+    corrected: str = ""
 
     @property
     def holds(self) -> bool:
@@ -245,8 +247,12 @@ def _view(claim: Claim | None, result: Result) -> ClaimView:
             definitions = _definitions(claim)
         except Exception as exc:  # a formula that cannot be typeset must not lose the rest of the report
             formulas = [Formula(Markup(""), "", f"(formula not shown: {type(exc).__name__}: {exc})")]
-    return ClaimView(result.id, result.source, result.kind, v.status, LEVELS[v.status], result.expected, result.ok,
+    view = ClaimView(result.id, result.source, result.kind, v.status, LEVELS[v.status], result.expected, result.ok,
                      v.reason, result.note, formulas, definitions, _evidence(result), _counterexample(result))
+    if v.diagnosis:
+        view.diagnosis = (f"step {v.diagnosis.step}: " if v.diagnosis.step is not None else "") + v.diagnosis.text
+        view.corrected = v.diagnosis.corrected
+    return view
 
 
 def _kernel_views(kernels, results) -> list[KernelView]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["VERDICTS", "HOLDS", "Counterexample", "Stage", "StepResult", "Verdict", "Result", "to_json", "summary_of"]
+__all__ = ["VERDICTS", "HOLDS", "Counterexample", "Diagnosis", "Stage", "StepResult", "Verdict", "Result", "to_json", "summary_of"]
 
 #: From strongest to weakest evidence that a claim holds, then the other outcomes.
 VERDICTS = ("proved", "proved_at_shapes", "confirmed", "refuted", "ill_formed", "inconclusive")
@@ -41,6 +41,17 @@ class Stage:
 
 
 @dataclass
+class Diagnosis:
+    """How a failing claim relates to the truth (diagnose.py), with the corrected formula."""
+
+    kind: str  # "sign" | "factor" | "transpose" | "diagonal" | "swapped" | "transposed factor" | "term sign" |
+    #            "extra term" | "missing term" | "assumption"
+    text: str  # one line for humans
+    corrected: str = ""  # the corrected claimed side, in the claim's vocabulary (empty for an assumption)
+    step: int | None = None  # for a derivation: the step it explains
+
+
+@dataclass
 class StepResult:
     """One step of a derivation, compared with the step before it."""
 
@@ -58,6 +69,7 @@ class Verdict:
     # [(h, relative discrepancy)] of the claimed derivative against central
     # differences of step h (numeric.convergence): the picture in the report
     convergence: list = field(default_factory=list)
+    diagnosis: Diagnosis | None = None
 
     @property
     def holds(self) -> bool:
@@ -114,6 +126,8 @@ def to_json(result: Result) -> dict:
         "stages": [_clean(asdict(s)) for s in v.stages],
         "counterexample": _clean(asdict(v.counterexample)) if v.counterexample else None,
     }
+    if v.diagnosis:
+        evidence["diagnosis"] = asdict(v.diagnosis)
     if v.convergence:
         evidence["convergence"] = [[float(h), float(e)] for h, e in v.convergence]
     if v.steps:

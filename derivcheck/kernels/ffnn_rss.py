@@ -13,8 +13,6 @@ Forward pass:
 """
 import numpy
 
-from derivcheck.kernels import _runtime as rt
-
 PARAMETERS = ("W1", "c1", "W2", "c2")
 INPUTS = ("XT", "YT")
 

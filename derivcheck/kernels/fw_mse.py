@@ -17,8 +17,6 @@ Forward pass:
 """
 import numpy
 
-from derivcheck.kernels import _runtime as rt
-
 PARAMETERS = ("W1", "W2", "W3")
 INPUTS = ("X", "Y")
 

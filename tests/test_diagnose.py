@@ -1,0 +1,89 @@
+"""Diagnoses of failing claims and the anatomy of a broken derivation."""
+from pathlib import Path
+
+import pytest
+
+from derivcheck import derivation, dims, gradient, grad, identity, inner, log, matrix, softmax, sum, tanh
+from derivcheck.catalog import load_paths
+from derivcheck.check import check, check_all
+
+ROOT = Path(__file__).resolve().parent.parent
+m, n, k = dims("m n k")
+X, W = matrix("X", m, n), matrix("W", n, k)
+F = sum(tanh(X @ W))
+TRUE = X.T @ (1 - tanh(X @ W) ** 2)
+
+
+def diagnosis(claim):
+    r = check(claim)
+    assert r.verdict.status in ("refuted", "ill_formed"), r.verdict.reason
+    return r.verdict.diagnosis
+
+
+def test_sign_flip_with_the_corrected_formula():
+    d = diagnosis(gradient("d.sign", F, W, -(X.T @ (1 - tanh(X @ W) ** 2))))
+    assert d.kind == "sign" and d.corrected == "X.T @ (1 - tanh(X @ W)**2)"
+
+
+@pytest.mark.parametrize("factor, named", [(2, "2"), (m, "m"), (1 / m, "1/m")])
+def test_scalar_factor_is_named_with_the_dimension(factor, named):
+    d = diagnosis(gradient("d.factor", F, W, factor * TRUE))
+    assert d.kind == "factor" and f"is {named} times" in d.text
+
+
+def test_transposed_gradient_of_the_wrong_shape():
+    d = diagnosis(gradient("d.T", F, W, TRUE.T))
+    assert d.kind == "transpose"
+
+
+def test_swapped_operands_of_a_product():
+    A, B, C = (matrix(s, n, n) for s in "ABC")
+    d = diagnosis(identity("d.swap", inner(A, B @ C), inner(C.T @ A, B)))
+    assert d.kind == "swapped" and "A @ C.T" in d.corrected
+
+
+def test_missing_term():
+    b = matrix("b", 1, k)
+    Z = X @ W + b
+    d = diagnosis(identity("d.term", Z, X @ W))
+    assert d.kind == "missing term" and d.corrected == "X @ W + b"
+
+
+def test_missing_assumption_names_the_weakest_one():
+    N, C = dims("N C")
+    Z, Y = matrix("Z", N, C), matrix("Y", N, C)
+    L = -sum(Y * log(softmax(Z))) / N
+    d = diagnosis(gradient("d.assume", L, Z, (softmax(Z) - Y) / N))
+    assert d.kind == "assumption" and "Y is rows_sum_to_one" in d.text
+
+
+def test_derivation_names_its_first_broken_step_and_the_valid_algebra_after_it():
+    ones = matrix("ones_mk", m, k) * 0 + 1  # an m × k matrix of ones, written with a symbol
+    steps = [grad(F, W), -(X.T @ (1 - tanh(X @ W) ** 2)), -(X.T @ (1 - tanh(X @ W) * tanh(X @ W))),
+             -(X.T @ ones) + X.T @ (tanh(X @ W) * tanh(X @ W))]
+    r = check(derivation("d.derivation", steps))
+    assert r.verdict.status == "refuted"
+    assert [s.verdict.status for s in r.verdict.steps] == ["refuted", "proved_at_shapes", "proved_at_shapes"]
+    assert "step 1 (refuted)" in r.verdict.reason
+    assert "steps 2–3 are valid algebra from the broken line" in r.verdict.reason
+    assert "the conclusion (last line = first line) is false" in r.verdict.reason
+    assert r.verdict.diagnosis.kind == "sign" and r.verdict.diagnosis.step == 1
+
+
+def test_a_diagnosis_never_changes_a_verdict_and_true_claims_get_none():
+    r = check(gradient("d.true", F, W, TRUE))
+    assert r.verdict.status == "proved_at_shapes" and r.verdict.diagnosis is None
+
+
+CATALOG = {
+    "ng.grad_W1": "sign", "ffnn.s2_3.dW2": "term sign", "mdl.s6_3_2.z2_without_bias": "missing term",
+    "ng.backprop.W2.transposed": "transpose", "mdl.s5_3_1.da3_dz3": "diagonal",
+    "sg.softmax_ce.dZ.soft_labels": "assumption", "ng.inner.move_right_wrong_transpose": "swapped",
+    "ng.dL_dZ2.derivation": "sign",
+}
+
+
+def test_catalog_diagnoses():
+    claims = [c for c in load_paths([ROOT / "identities"]) if c.id in CATALOG]
+    got = {r.id: r.verdict.diagnosis.kind if r.verdict.diagnosis else None for r in check_all(claims, jobs=2)}
+    assert got == CATALOG
