@@ -27,6 +27,7 @@ from .exact import exact_stage
 from .forward import forward_backend
 from .instances import claim_rng, concrete_shape, fmt_sizes
 from .numeric import convergence, numeric_stage
+from .symbolic import Unsupported, prove_equal
 from .verdict import HOLDS, Counterexample, Result, Stage, StepResult, Verdict
 
 __all__ = ["Limits", "check", "check_all"]
@@ -40,6 +41,7 @@ class Limits:
     exact: float = 30.0
     numeric: float = 30.0
     cache: dict = field(default_factory=dict, compare=False, repr=False)
+    symbolic: bool = True  # try the proof for all dimensions first (tests of the concrete stages turn it off)
 
 
 class StageTimeout(Exception):
@@ -188,15 +190,47 @@ def _combine(exact: Stage, numeric: Stage) -> Verdict:
                                    f"numeric check {numeric.status}: {numeric.detail}", stages)
 
 
+PROOF_SECONDS = 10.0  # the normal form is fast when it applies; past this it is left to the other stages
+
+
+def _prove(c: Comparison, seconds: float) -> Stage:
+    """The symbolic stage: equal for all sizes by the index-notation normal form, or not shown."""
+    try:
+        with time_limit(min(seconds, PROOF_SECONDS)):
+            equal = prove_equal(*c.exact)
+    except StageTimeout:
+        return Stage("symbolic", "timeout", detail=f"normal form not reached in {min(seconds, PROOF_SECONDS):g} s")
+    except Unsupported as exc:
+        return Stage("symbolic", "unsupported", detail=f"outside the normal form: {exc}")
+    except Exception as exc:  # the engine must never decide a verdict by crashing
+        return Stage("symbolic", "error", detail=f"{type(exc).__name__}: {exc}")
+    if equal:
+        return Stage("symbolic", "holds", detail="equal for all dimensions: both sides have the same "
+                                                 "index-notation normal form")
+    return Stage("symbolic", "not shown", detail="the normal forms differ (not a disproof)")
+
+
 def _compare(c: Comparison, relations, seed: int, claim_id: str, path: tuple, limits: Limits) -> Verdict:
+    proof = _prove(c, limits.exact) if limits.symbolic else Stage("symbolic", "skipped", detail="turned off")
     exact = _run_stage(exact_stage, "exact", limits.exact, *c.exact, relations,
                        claim_rng(seed, claim_id, *path, 1), seed, cache=limits.cache, explain=c.explain,
                        what=c.what)
     if exact.status == "fails":
-        return _combine(exact, Stage("numeric", "skipped", detail="the exact check already failed"))
+        verdict = _combine(exact, Stage("numeric", "skipped", detail="the exact check already failed"))
+        verdict.stages.insert(0, proof)
+        if proof.status == "holds":  # the engine and the concrete check disagree: a bug, said loudly
+            verdict.alarm = ("INTERNAL ERROR: the symbolic normal form says equal for all dimensions, but the "
+                             "exact check found a counterexample; please report this claim")
+            verdict.reason = f"{verdict.alarm}. {verdict.reason}"
+        return verdict
+    if proof.status == "holds" and exact.status == "holds":
+        return Verdict("proved", f"{proof.detail}; {exact.detail} ({exact.points} points, {exact.digits} digits)",
+                       [proof, exact])
     numeric = _run_stage(numeric_stage, "numeric", limits.numeric, *c.numeric, relations,
                          claim_rng(seed, claim_id, *path, 2), seed, what=c.what)
-    return _combine(exact, numeric)
+    verdict = _combine(exact, numeric)
+    verdict.stages.insert(0, proof)
+    return verdict
 
 
 def _well_formed(*exprs) -> None:
@@ -389,8 +423,8 @@ def check_all(claims, seed: int = 0, limits: Limits | None = None, progress=None
     return _check_parallel(claims, seed, limits, progress, jobs)
 
 
-def _worker(claims, tasks, seed, exact_s, numeric_s, queue):
-    limits = Limits(exact_s, numeric_s)
+def _worker(claims, tasks, seed, exact_s, numeric_s, symbolic, queue):
+    limits = Limits(exact_s, numeric_s, symbolic=symbolic)
     while (i := tasks.get()) is not None:
         queue.put((i, check(claims[i], seed, limits)))
 
@@ -402,7 +436,7 @@ def _check_parallel(claims, seed, limits, progress, jobs) -> list[Result]:
         tasks.put(i)
     for _ in range(jobs):
         tasks.put(None)
-    procs = [ctx.Process(target=_worker, args=(claims, tasks, seed, limits.exact, limits.numeric, results_q),
+    procs = [ctx.Process(target=_worker, args=(claims, tasks, seed, limits.exact, limits.numeric, limits.symbolic, results_q),
                          daemon=True) for _ in range(jobs)]
     results: list[Result | None] = [None] * len(claims)
     done = 0

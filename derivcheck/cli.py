@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
                         "instances and counterexamples (default 0)")
     common.add_argument("--time-limit", type=float, default=30.0, metavar="SECONDS",
                         help="time limit per stage of each claim (default 30)")
+    common.add_argument("--no-proof", dest="proof", action="store_false",
+                        help="skip the proof for all dimensions; check at concrete shapes only")
     common.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
                         help="worker processes (default: 2, or 1 on a one-core machine)")
     p = argparse.ArgumentParser(prog="derivcheck", description="Check claimed matrix-calculus identities and "
@@ -91,6 +93,14 @@ def _summary(results) -> str:
                 lines.append(f"      diagnosis: {where}{d.text}" + (f"; corrected: {d.corrected}" if d.corrected else ""))
             if r.note:
                 lines.append(f"      note: {r.note}")
+    symbolic = [r for r in results if r.kind in ("identity", "gradient", "jacobian", "directional", "derivation")
+                and r.verdict.holds]
+    if symbolic:
+        proved = sum(r.verdict.status == "proved" for r in symbolic)
+        lines.append("")
+        lines.append(f"Proved for all dimensions: {proved} of the {len(symbolic)} identity, derivative and "
+                     f"derivation claims that hold ({100 * proved / len(symbolic):.0f}%); the rest at concrete "
+                     "shapes")
     not_ok = [r for r in results if not r.ok]
     lines.append("")
     lines.append(f"{len(results)} claims checked in {sum(r.seconds for r in results):.1f} s; "
@@ -104,8 +114,12 @@ def _run(claims, args) -> int:
     if not claims:
         print(f"derivcheck: no claim matches {args.only!r}", file=sys.stderr)
         return EXIT_UNUSABLE
-    results = check_all(claims, seed=args.seed, limits=Limits(args.time_limit, args.time_limit),
+    results = check_all(claims, seed=args.seed, limits=Limits(args.time_limit, args.time_limit, symbolic=args.proof),
                         progress=_progress, jobs=args.jobs)
+    alarms = [r for r in results if r.verdict.alarm or any(st.verdict.alarm for st in r.verdict.steps)]
+    for r in alarms:
+        print(f"derivcheck: INTERNAL ERROR in claim {r.id}: the symbolic proof and the exact check disagree; "
+              "the verdict follows the counterexample; please report it", file=sys.stderr)
     if args.json:
         json.dump({"claims": [to_json(r) for r in results], "summary": summary_of(results, args.seed)}, sys.stdout,
                   indent=2)

@@ -70,6 +70,7 @@ class Verdict:
     # differences of step h (numeric.convergence): the picture in the report
     convergence: list = field(default_factory=list)
     diagnosis: Diagnosis | None = None
+    alarm: str = ""  # set when two methods contradict each other: an internal error, never silent
 
     @property
     def holds(self) -> bool:
@@ -92,6 +93,8 @@ class Result:
 
     @property
     def ok(self) -> bool:
+        if self.verdict.alarm or any(st.verdict.alarm for st in self.verdict.steps):
+            return False
         if self.expected is None:
             return self.verdict.holds
         if self.expected == "holds":
@@ -126,6 +129,8 @@ def to_json(result: Result) -> dict:
         "stages": [_clean(asdict(s)) for s in v.stages],
         "counterexample": _clean(asdict(v.counterexample)) if v.counterexample else None,
     }
+    if v.alarm:
+        evidence["alarm"] = v.alarm
     if v.diagnosis:
         evidence["diagnosis"] = asdict(v.diagnosis)
     if v.convergence:

@@ -63,7 +63,7 @@ def test_derivation_names_its_first_broken_step_and_the_valid_algebra_after_it()
              -(X.T @ ones) + X.T @ (tanh(X @ W) * tanh(X @ W))]
     r = check(derivation("d.derivation", steps))
     assert r.verdict.status == "refuted"
-    assert [s.verdict.status for s in r.verdict.steps] == ["refuted", "proved_at_shapes", "proved_at_shapes"]
+    assert [s.verdict.status for s in r.verdict.steps] == ["refuted", "proved", "proved"]
     assert "step 1 (refuted)" in r.verdict.reason
     assert "steps 2–3 are valid algebra from the broken line" in r.verdict.reason
     assert "the conclusion (last line = first line) is false" in r.verdict.reason
@@ -72,7 +72,7 @@ def test_derivation_names_its_first_broken_step_and_the_valid_algebra_after_it()
 
 def test_a_diagnosis_never_changes_a_verdict_and_true_claims_get_none():
     r = check(gradient("d.true", F, W, TRUE))
-    assert r.verdict.status == "proved_at_shapes" and r.verdict.diagnosis is None
+    assert r.verdict.status == "proved" and r.verdict.diagnosis is None
 
 
 CATALOG = {

@@ -54,14 +54,14 @@ def test_reports_are_written_and_say_what_was_shown(checked, tmp_path):
     html = files["index.html"].decode()
     assert html.count("<math") == 8  # one statement each, three lines for the derivation
     assert "formula not shown" not in html and "<mtable" in html  # the stated matrix of a worked example
-    assert "proved exactly at concrete shapes" in html and "refuted" in html and "ill-formed" in html
+    assert "proved for all dimensions" in html and "refuted" in html and "ill-formed" in html
     assert html.count("<svg") == 2  # the two gradient claims get a convergence picture
     assert "claimed" in html and "true" in html  # the counterexample of r.bce.dW.sign
     assert "step 2: refuted" in html  # the derivation's broken step is labelled
     assert '<a href="#r.bce.dW">r.bce.dW</a>.' in html  # a note's corrected claim is a link
     data = json.loads(files["results.json"])
     assert {c["id"]: c["verdict"] for c in data["claims"]} == {
-        "r.bce.dW": "proved_at_shapes", "r.bce.dW.sign": "refuted", "r.derivation": "refuted",
+        "r.bce.dW": "proved", "r.bce.dW.sign": "refuted", "r.derivation": "refuted",
         "r.value": "confirmed", "r.value.matrix": "confirmed", "r.shapes": "ill_formed"}
     curve = dict(next(c for c in data["claims"] if c["id"] == "r.bce.dW")["evidence"]["convergence"])
     assert curve[1e-1] > 100 * curve[1e-4]  # a true derivative converges as h shrinks ...

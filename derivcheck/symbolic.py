@@ -1,0 +1,594 @@
+"""Proofs for all dimensions: index notation with symbolic sizes, and a normal form.
+
+Every expression is written entrywise: the entry (r, c) of a matrix is a sum of
+terms ``coef · Σ_{dummies} monomial``, where the monomial is a SymPy rational
+expression in *indexed atoms* — ``X|r|k`` for an entry of a matrix symbol,
+``tanh<key>|r|c`` for an entry of an elementwise function of a sub-expression
+(``key`` is that sub-expression's own normal form), ``δ|a|b`` for the identity.
+A matrix product introduces a summed index ranging over a symbolic dimension,
+a transpose swaps the indices, broadcasting pins an index of a 1-sized axis to
+0.  Elementwise algebra at one entry is ordinary commutative algebra, so SymPy
+``cancel`` performs the rational cancellations (σ′/(1 − σ)).
+
+Derivatives are taken in the same notation by forward mode, one rule per node
+(``_JVP``): the directional derivative of f along a direction V is linear in V,
+and the gradient is read off it by removing V's entry and freeing its indices.
+
+Two sides are equal for all sizes when the difference normalises to no terms:
+each term's deltas are contracted, the assumptions applied (rows that sum to
+one, binary entries, symmetry), summed indices that no atom uses become a factor
+of their dimension, the summed indices are renamed canonically (the least form
+over all permutations), and equal monomials are collected.  The normal form is
+sound but not complete: "not shown equal" falls back to the concrete checks.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import sympy
+
+from . import expr as E
+
+__all__ = ["prove_equal", "Unsupported"]
+
+
+class Unsupported(Exception):
+    """An operation the normal form does not cover (det, inv, nested derivatives of them, …)."""
+
+
+@dataclass(frozen=True)
+class Atom:
+    key: str  # symbol name, "δ", or a function with its argument's normal form
+    row: str  # index name, or "0" for a pinned (1-sized) axis
+    col: str
+
+
+@dataclass
+class Term:
+    coef: sympy.Expr  # numbers and dimensions
+    dummies: dict  # summed index name -> its range (a dimension)
+    mono: sympy.Expr  # product of indexed atoms (SymPy symbols), possibly with denominators
+
+
+class _Ctx:
+    def __init__(self, assume: dict):
+        self.counter = itertools.count()
+        self.atoms: dict[sympy.Symbol, Atom] = {}
+        self.keys: dict[int, str] = {}  # id(node) -> normal-form key, memo
+        self.assume = assume  # symbol name -> its assumptions
+        self.symbols: dict[Atom, sympy.Symbol] = {}
+
+    def fresh(self) -> str:
+        return f"k{next(self.counter)}"
+
+    def atom(self, key: str, row: str, col: str) -> sympy.Symbol:
+        if "symmetric" in self.assume.get(key, ()) and row > col:
+            row, col = col, row
+        a = Atom(key, row, col)
+        s = self.symbols.get(a)
+        if s is None:
+            s = self.symbols[a] = sympy.Symbol(f"{key}|{row}|{col}", commutative=True)
+            self.atoms[s] = a
+        return s
+
+
+def _dim(d):
+    return sympy.sympify(d)
+
+
+def _pin(size, index: str) -> str:
+    return "0" if _dim(size) == 1 else index
+
+
+def _product(xs: list[Term], ys: list[Term]) -> list[Term]:
+    return [Term(x.coef * y.coef, {**x.dummies, **y.dummies}, x.mono * y.mono) for x in xs for y in ys]
+
+
+def _scale(xs: list[Term], c) -> list[Term]:
+    return [Term(t.coef * c, t.dummies, t.mono) for t in xs]
+
+
+def _one() -> list[Term]:
+    return [Term(sympy.Integer(1), {}, sympy.Integer(1))]
+
+
+# ---------------------------------------------------------------- values
+
+
+def _shape(e):
+    return E.shape(e)
+
+
+def _build(e: E.Expr, r: str, c: str, ctx: _Ctx) -> list[Term]:
+    """Entry (r, c) of e as terms."""
+    rule = _VALUE.get(type(e))
+    if rule is None:
+        raise Unsupported(type(e).__name__)
+    return rule(e, r, c, ctx)
+
+
+def _symbol(e, r, c, ctx):
+    s = ctx.atom(e.name, _pin(e.rows, r), _pin(e.cols, c))
+    return [Term(sympy.Integer(1), {}, s)]
+
+
+def _scalar(e, r, c, ctx):
+    v = sympy.sympify(e.value)
+    return [Term(v, {}, sympy.Integer(1))] if v != 0 else []
+
+
+def _fill(e, r, c, ctx):
+    if e.kind == "zeros":
+        return []
+    if e.kind == "ones":
+        return _one()
+    return [Term(sympy.Integer(1), {}, ctx.atom("δ", _pin(e.rows, r), _pin(e.cols, c)))]
+
+
+def _add(e, r, c, ctx):
+    return _at(e.a, e, r, c, ctx) + _at(e.b, e, r, c, ctx)
+
+
+def _at(part, whole, r, c, ctx):
+    """A broadcast operand at the entry of the whole: its 1-sized axes are pinned."""
+    pr, pc = _shape(part)
+    return _build(part, _pin(pr, r), _pin(pc, c), ctx)
+
+
+def _mul(e, r, c, ctx):
+    return _product(_at(e.a, e, r, c, ctx), _at(e.b, e, r, c, ctx))
+
+
+def _pow(e, r, c, ctx):
+    if not isinstance(e.b, E.Scalar):
+        raise Unsupported("a power with a matrix exponent")
+    n = sympy.sympify(e.b.value)
+    base = _at(e.a, e, r, c, ctx)
+    if n.is_Integer and n >= 0:
+        out = _one()
+        for _ in range(int(n)):
+            out = _product(out, base)
+        return out
+    # a negative or fractional power of a sum with no summed index is a rational expression of its atoms
+    if any(t.dummies for t in base):
+        if not n.is_Integer:
+            raise Unsupported("a fractional power of a sum over an index")
+        key = f"pow[{n}]({_key(e.a, ctx)})"
+        return [Term(sympy.Integer(1), {}, ctx.atom(key, *_slots(e.a, r, c)))]
+    value = sum((t.coef * t.mono for t in base), sympy.Integer(0))
+    return [Term(sympy.Integer(1), {}, value ** n)]
+
+
+def _slots(e, r, c):
+    rows, cols = _shape(e)
+    return _pin(rows, r), _pin(cols, c)
+
+
+def _matmul(e, r, c, ctx):
+    inner = _shape(e.a)[1]
+    k = _pin(inner, ctx.fresh())
+    left, right = _build(e.a, _pin(_shape(e.a)[0], r), k, ctx), _build(e.b, k, _pin(_shape(e.b)[1], c), ctx)
+    out = _product(left, right)
+    if k != "0":
+        for t in out:
+            t.dummies[k] = _dim(inner)
+    return out
+
+
+def _transpose(e, r, c, ctx):
+    return _build(e.a, c, r, ctx)
+
+
+def _apply(e, r, c, ctx):
+    return [Term(sympy.Integer(1), {}, ctx.atom(f"{e.fn.name}({_key(e.a, ctx)})", *_slots(e.a, r, c)))]
+
+
+def _softmax(e, r, c, ctx):
+    return [Term(sympy.Integer(1), {}, ctx.atom(f"softmax({_key(e.a, ctx)})", *_slots(e.a, r, c)))]
+
+
+def _summed(e, indices: tuple, ctx):
+    """(row index, col index, dummies) for summing e over the given axes."""
+    rows, cols = _shape(e)
+    dummies = {}
+    names = []
+    for axis, size in zip((0, 1), (rows, cols)):
+        if axis in indices and _dim(size) != 1:
+            name = ctx.fresh()
+            dummies[name] = _dim(size)
+            names.append(name)
+        else:
+            names.append(None)
+    return names, dummies
+
+
+def _sum(e, r, c, ctx):
+    axes = {None: (0, 1), 0: (0,), 1: (1,)}[e.axis]
+    (sr, sc), dummies = _summed(e.a, axes, ctx)
+    rows, cols = _shape(e.a)
+    inner = _build(e.a, sr or _pin(rows, r), sc or _pin(cols, c), ctx)
+    for t in inner:
+        t.dummies.update(dummies)
+    return inner
+
+
+def _trace(e, r, c, ctx):
+    k = ctx.fresh()
+    out = _build(e.a, k, k, ctx)
+    for t in out:
+        t.dummies[k] = _dim(_shape(e.a)[0])
+    return out
+
+
+def _inner(e, r, c, ctx):
+    (p, q), dummies = _summed(e.a, (0, 1), ctx)
+    rows, cols = _shape(e.a)
+    p, q = p or "0", q or "0"
+    out = _product(_build(e.a, p, q, ctx), _build(e.b, p, q, ctx))
+    for t in out:
+        t.dummies.update(dummies)
+    return out
+
+
+def _diag(e, r, c, ctx):
+    rows, cols = _shape(e.a)
+    if _dim(cols) == 1 and _dim(rows) != 1:  # column -> diagonal matrix
+        return _product(_build(e.a, r, "0", ctx), [Term(sympy.Integer(1), {}, ctx.atom("δ", r, c))])
+    if _dim(rows) == 1 and _dim(cols) != 1:  # row -> diagonal matrix
+        return _product(_build(e.a, "0", c, ctx), [Term(sympy.Integer(1), {}, ctx.atom("δ", r, c))])
+    return _build(e.a, r, r, ctx)  # square -> its diagonal as a column
+
+
+def _defined(e, r, c, ctx):
+    return _build(e.body, r, c, ctx)
+
+
+def _grad_value(e, r, c, ctx):
+    """Entry (r, c) of ∂f/∂wrt, read off the directional derivative along a fresh direction."""
+    v = E.Symbol(f"@dir{next(ctx.counter)}", *E.shape(e.wrt))
+    terms = _normal(_jvp(e.f, e.wrt, v, "0", "0", ctx), ctx)
+    return _read_off(terms, v.name, r, c, ctx)
+
+
+def _jacobian_value(e, r, c, ctx):
+    v = E.Symbol(f"@dir{next(ctx.counter)}", *E.shape(e.wrt))
+    frows, fcols = E.shape(e.f)
+    fr, fc = (r, "0") if _dim(fcols) == 1 else ("0", r)
+    terms = _normal(_jvp(e.f, e.wrt, v, fr, fc, ctx), ctx)
+    return _read_off(terms, v.name, c, c, ctx, vector=True)
+
+
+def _read_off(terms, vname, r, c, ctx, vector=False):
+    """Remove the direction's entry from each term of a linear form; its indices become (r, c)."""
+    out = []
+    for t in terms:
+        found = [s for s in t.mono.free_symbols if ctx.atoms[s].key == vname]
+        if len(found) != 1 or not _linear_in(t.mono, found[0]):
+            raise Unsupported("the directional derivative is not a plain linear form")
+        s = found[0]
+        a = ctx.atoms[s]
+        mono = sympy.cancel(t.mono / s)
+        dummies = dict(t.dummies)
+        renames = {}
+        targets = (c, c) if vector else (r, c)
+        for slot, target in zip((a.row, a.col), targets):
+            if slot == "0":
+                continue
+            if slot in dummies:
+                del dummies[slot]
+                renames[slot] = target
+            else:  # the entry of f that moves with this entry of wrt: a Kronecker delta
+                mono = mono * ctx.atom("δ", slot, target)
+        out.append(Term(t.coef, dummies, _rename(mono, renames, ctx)))
+    return out
+
+
+_VALUE = {
+    E.Symbol: _symbol, E.Scalar: _scalar, E.Fill: _fill, E.Defined: _defined, E.Add: _add, E.Mul: _mul,
+    E.Pow: _pow, E.MatMul: _matmul, E.Transpose: _transpose, E.Apply: _apply, E.Softmax: _softmax,
+    E.Sum: _sum, E.Trace: _trace, E.Inner: _inner, E.Diag: _diag, E.Grad: _grad_value,
+    E.Jacobian: _jacobian_value,
+}
+
+
+def _key(e: E.Expr, ctx: _Ctx) -> str:
+    """The normal form of a whole matrix, with formal free indices: equal keys, equal matrices."""
+    if id(e) not in ctx.keys:
+        terms = _normal(_build(e, "@r", "@c", ctx), ctx)
+        ctx.keys[id(e)] = _render(terms, ctx)
+    return ctx.keys[id(e)]
+
+
+# ---------------------------------------------------------------- directional derivatives (forward mode)
+
+# derivative of each elementwise function, as an expression in its argument (the table of functions.py)
+_PRIME = {
+    "sigmoid": lambda a, f: f * (1 - f), "tanh": lambda a, f: 1 - f ** 2, "exp": lambda a, f: f,
+    "log": lambda a, f: a ** -1, "sqrt": lambda a, f: E.Scalar(sympy.Rational(1, 2)) * f ** -1, "sin": lambda a, f: E.Apply(_fn("cos"), a),
+    "cos": lambda a, f: -E.Apply(_fn("sin"), a), "relu": lambda a, f: E.Apply(_fn("step"), a),
+    "step": lambda a, f: E.Scalar(sympy.Integer(0)),
+}
+
+
+def _fn(name):
+    from .functions import FUNCTIONS
+
+    return FUNCTIONS[name]
+
+
+def _jvp(e: E.Expr, wrt: E.Expr, v: E.Expr, r: str, c: str, ctx: _Ctx) -> list[Term]:
+    """Entry (r, c) of the derivative of e along v (the variable wrt moved by t·v)."""
+    if isinstance(e, (E.Symbol, E.Defined)) and e.name == wrt.name:
+        return _build(v, r, c, ctx)
+    rule = _JVP.get(type(e))
+    if rule is None:
+        raise Unsupported(f"derivative of {type(e).__name__}")
+    return rule(e, wrt, v, r, c, ctx)
+
+
+def _jat(part, wrt, v, r, c, ctx):
+    pr, pc = _shape(part)
+    return _jvp(part, wrt, v, _pin(pr, r), _pin(pc, c), ctx)
+
+
+def _j_matmul(e, wrt, v, r, c, ctx):
+    inner = _shape(e.a)[1]
+    k = _pin(inner, ctx.fresh())
+    ar, bc = _pin(_shape(e.a)[0], r), _pin(_shape(e.b)[1], c)
+    out = (_product(_jvp(e.a, wrt, v, ar, k, ctx), _build(e.b, k, bc, ctx))
+           + _product(_build(e.a, ar, k, ctx), _jvp(e.b, wrt, v, k, bc, ctx)))
+    if k != "0":
+        for t in out:
+            t.dummies[k] = _dim(inner)
+    return out
+
+
+def _j_pow(e, wrt, v, r, c, ctx):
+    if not isinstance(e.b, E.Scalar):
+        raise Unsupported("derivative of a matrix exponent")
+    n = sympy.sympify(e.b.value)
+    return _scale(_product(_build(E.Pow(e.a, E.Scalar(n - 1)), r, c, ctx), _jat(e.a, wrt, v, r, c, ctx)), n)
+
+
+def _j_apply(e, wrt, v, r, c, ctx):
+    name = e.fn.name
+    if getattr(e.fn, "generic", False):
+        prime = E.Apply(e.fn.prime, e.a)
+    elif name in _PRIME:
+        prime = _PRIME[name](e.a, e)
+    else:
+        raise Unsupported(f"derivative of {name}")
+    return _product(_build(E.as_expr(prime), *_slots(e.a, r, c), ctx), _jat(e.a, wrt, v, r, c, ctx))
+
+
+def _j_softmax(e, wrt, v, r, c, ctx):
+    # d softmax(Z)[r, c] = P[r, c] (dZ[r, c] − Σ_q P[r, q] dZ[r, q]): polynomial in the atoms P
+    q = ctx.fresh()
+    cols = _shape(e.a)[1]
+    row_sum = _product(_build(e, r, q, ctx), _jvp(e.a, wrt, v, r, q, ctx))
+    for t in row_sum:
+        t.dummies[q] = _dim(cols)
+    return _product(_build(e, r, c, ctx), _jvp(e.a, wrt, v, r, c, ctx) + _scale(row_sum, -1))
+
+
+def _j_sum(e, wrt, v, r, c, ctx):
+    axes = {None: (0, 1), 0: (0,), 1: (1,)}[e.axis]
+    (sr, sc), dummies = _summed(e.a, axes, ctx)
+    rows, cols = _shape(e.a)
+    out = _jvp(e.a, wrt, v, sr or _pin(rows, r), sc or _pin(cols, c), ctx)
+    for t in out:
+        t.dummies.update(dummies)
+    return out
+
+
+def _j_trace(e, wrt, v, r, c, ctx):
+    k = ctx.fresh()
+    out = _jvp(e.a, wrt, v, k, k, ctx)
+    for t in out:
+        t.dummies[k] = _dim(_shape(e.a)[0])
+    return out
+
+
+def _j_inner(e, wrt, v, r, c, ctx):
+    (p, q), dummies = _summed(e.a, (0, 1), ctx)
+    p, q = p or "0", q or "0"
+    out = (_product(_jvp(e.a, wrt, v, p, q, ctx), _build(e.b, p, q, ctx))
+           + _product(_build(e.a, p, q, ctx), _jvp(e.b, wrt, v, p, q, ctx)))
+    for t in out:
+        t.dummies.update(dummies)
+    return out
+
+
+def _j_diag(e, wrt, v, r, c, ctx):
+    rows, cols = _shape(e.a)
+    delta = [Term(sympy.Integer(1), {}, ctx.atom("δ", r, c))]
+    if _dim(cols) == 1 and _dim(rows) != 1:
+        return _product(_jvp(e.a, wrt, v, r, "0", ctx), delta)
+    if _dim(rows) == 1 and _dim(cols) != 1:
+        return _product(_jvp(e.a, wrt, v, "0", c, ctx), delta)
+    return _jvp(e.a, wrt, v, r, r, ctx)
+
+
+_JVP = {
+    E.Symbol: lambda e, w, v, r, c, ctx: [],
+    E.Scalar: lambda e, w, v, r, c, ctx: [],
+    E.Fill: lambda e, w, v, r, c, ctx: [],
+    E.Defined: lambda e, w, v, r, c, ctx: _jvp(e.body, w, v, r, c, ctx),
+    E.Add: lambda e, w, v, r, c, ctx: _jat(e.a, w, v, r, c, ctx) + _jat(e.b, w, v, r, c, ctx),
+    E.Mul: lambda e, w, v, r, c, ctx: (_product(_jat(e.a, w, v, r, c, ctx), _at(e.b, e, r, c, ctx))
+                                       + _product(_at(e.a, e, r, c, ctx), _jat(e.b, w, v, r, c, ctx))),
+    E.Pow: _j_pow, E.MatMul: _j_matmul,
+    E.Transpose: lambda e, w, v, r, c, ctx: _jvp(e.a, w, v, c, r, ctx),
+    E.Apply: _j_apply, E.Softmax: _j_softmax, E.Sum: _j_sum, E.Trace: _j_trace, E.Inner: _j_inner,
+    E.Diag: _j_diag,
+}
+
+
+def _directional_value(e, r, c, ctx):
+    return _jvp(e.f, e.wrt, e.direction, r, c, ctx)
+
+
+_VALUE[E.Directional] = _directional_value
+
+
+# ---------------------------------------------------------------- the normal form
+
+
+def _rename(expr, renames: dict, ctx: _Ctx):
+    if not renames:
+        return expr
+    subs = {}
+    for s in expr.free_symbols:
+        a = ctx.atoms.get(s)
+        if a is None:
+            continue
+        row, col = renames.get(a.row, a.row), renames.get(a.col, a.col)
+        if (row, col) != (a.row, a.col):
+            subs[s] = ctx.atom(a.key, row, col)
+    return expr.xreplace(subs)
+
+
+def _has_denominator(x) -> bool:
+    return any(p.exp.is_negative for p in x.atoms(sympy.Pow))
+
+
+def _linear_in(mono, s) -> bool:
+    """mono = s · (something free of s)."""
+    return not sympy.cancel(mono / s).has(s)
+
+
+def _expand_terms(terms: list[Term], ctx: _Ctx) -> list[Term]:
+    """Cancel each term's rational monomial and split its numerator into monomials;
+    numbers and dimensions go to the coefficient."""
+    out = []
+    for t in terms:
+        num, den = sympy.fraction(sympy.cancel(t.mono)) if _has_denominator(t.mono) else (t.mono, sympy.Integer(1))
+        for part in sympy.Add.make_args(sympy.expand(num)):
+            atoms = [x for x in part.free_symbols | den.free_symbols if x in ctx.atoms]
+            coeff, rest = part.as_independent(*atoms, as_Add=False) if atoms else (part, sympy.Integer(1))
+            dcoeff, drest = den.as_independent(*atoms, as_Add=False) if atoms else (den, sympy.Integer(1))
+            out.append(Term(t.coef * coeff / dcoeff, dict(t.dummies), rest / drest))
+    return out
+
+
+def _assumptions_of(ctx, s) -> frozenset:
+    return frozenset(ctx.assume.get(ctx.atoms[s].key, ())) if s in ctx.atoms else frozenset()
+
+
+def _contract(t: Term, ctx: _Ctx) -> Term | None:
+    """Deltas, assumptions and unused summed indices; None when the term vanishes."""
+    changed = True
+    while changed:
+        changed = False
+        for s in list(t.mono.free_symbols):
+            a = ctx.atoms.get(s)
+            if a is None or a.key != "δ" or not _linear_in(t.mono, s):
+                continue
+            rest = sympy.cancel(t.mono / s)
+            if a.row == a.col:
+                t.mono = rest
+            elif a.row in t.dummies:
+                del t.dummies[a.row]
+                t.mono = _rename(rest, {a.row: a.col}, ctx)
+            elif a.col in t.dummies:
+                del t.dummies[a.col]
+                t.mono = _rename(rest, {a.col: a.row}, ctx)
+            elif "0" in (a.row, a.col):
+                continue
+            else:
+                continue
+            changed = True
+            break
+        # rows (columns) that sum to one: Σ_q Y[p, q] = 1 when q appears nowhere else; softmax rows too
+        for s in list(t.mono.free_symbols):
+            a = ctx.atoms.get(s)
+            props = _assumptions_of(ctx, s)
+            if a is None:
+                continue
+            if {"rows_sum_to_one", "one_hot_rows"} & props or a.key.startswith("softmax("):
+                q, other = a.col, a.row
+            elif "one_hot_columns" in props:
+                q, other = a.row, a.col
+            else:
+                continue
+            if q in t.dummies and other != q and _linear_in(t.mono, s):
+                others = [x for x in t.mono.free_symbols if x is not s and q in (ctx.atoms[x].row, ctx.atoms[x].col)]
+                if not others:
+                    t.mono = sympy.cancel(t.mono / s)
+                    del t.dummies[q]
+                    changed = True
+                    break
+        # binary entries: y**k = y
+        for s in list(t.mono.free_symbols):
+            if ({"binary", "one_hot_rows", "one_hot_columns"} & _assumptions_of(ctx, s)):
+                new = t.mono.replace(lambda x: x.is_Pow and x.base == s and x.exp.is_Integer and x.exp > 1,
+                                     lambda x: s)
+                if new != t.mono:
+                    t.mono, changed = new, True
+    used = {i for s in t.mono.free_symbols if s in ctx.atoms for i in (ctx.atoms[s].row, ctx.atoms[s].col)}
+    for d in [d for d in t.dummies if d not in used]:
+        t.coef *= t.dummies.pop(d)
+    return t
+
+
+def _canonical(t: Term, ctx: _Ctx) -> tuple:
+    """(ranges of the summed indices, monomial) under the least renaming of the summed indices."""
+    names = sorted(t.dummies)
+    best = None
+    for perm in itertools.permutations(range(len(names))) if len(names) <= 7 else [range(len(names))]:
+        mapping = {names[i]: f"s{perm[i]}" for i in range(len(names))}
+        mono = _rename(t.mono, mapping, ctx)
+        ranges = tuple(sorted((mapping[n], str(t.dummies[n])) for n in names))
+        form = (ranges, sympy.srepr(mono))
+        if best is None or form < best[0]:
+            best = (form, mono, ranges)
+    return best[0]
+
+
+def _merge_same_sums(terms: list[Term]) -> list[Term]:
+    """Add up the terms that sum over the very same indices, over a common denominator:
+    σ/(1 − σ) − σ²/(1 − σ) must become σ before the terms are split into monomials."""
+    groups: dict[tuple, sympy.Expr] = {}
+    ranges: dict[tuple, dict] = {}
+    for t in terms:
+        key = tuple(sorted((k, str(v)) for k, v in t.dummies.items()))
+        groups[key] = groups.get(key, sympy.Integer(0)) + t.coef * t.mono
+        ranges[key] = t.dummies
+    return [Term(sympy.Integer(1), dict(ranges[k]), sympy.cancel(sympy.together(v)) if _has_denominator(v) else v)
+            for k, v in groups.items() if v != 0]
+
+
+def _normal(terms: list[Term], ctx: _Ctx) -> list[Term]:
+    collected: dict[tuple, list] = {}
+    for t in _expand_terms(_merge_same_sums(terms), ctx):
+        t = _contract(t, ctx)
+        if t is None or t.coef == 0 or t.mono == 0:
+            continue
+        form = _canonical(t, ctx)
+        if form in collected:
+            collected[form][0] += t.coef
+        else:
+            collected[form] = [t.coef, t]
+    out = []
+    for form, (coef, t) in sorted(collected.items(), key=lambda kv: kv[0]):
+        coef = sympy.cancel(coef)
+        if coef != 0:
+            out.append(Term(coef, t.dummies, t.mono))
+    return out
+
+
+def _render(terms: list[Term], ctx: _Ctx) -> str:
+    return " + ".join(f"({sympy.sstr(t.coef)})*{_canonical(t, ctx)}" for t in terms) or "0"
+
+
+def prove_equal(lhs: E.Expr, rhs: E.Expr) -> bool:
+    """True when lhs and rhs are equal for all sizes (by the normal form); False when the normal
+    form does not show it (which is not a disproof); Unsupported for what it cannot express."""
+    ctx = _Ctx({name: frozenset(s.assume) for name, s in E.symbols_of(lhs, rhs).items()})
+    if E.shape(lhs) != E.shape(rhs):
+        return False
+    rows, cols = E.shape(lhs)
+    r, c = _pin(rows, "@R"), _pin(cols, "@C")
+    diff = _build(lhs, r, c, ctx) + _scale(_build(rhs, r, c, ctx), -1)
+    return not _normal(diff, ctx)
