@@ -51,6 +51,10 @@ def sides(claim, broken_step: int | None = None):
     return None
 
 
+def _fmt(shape) -> str:
+    return f"({shape[0]}, {shape[1]})"
+
+
 def _shape(e):
     try:
         return E.shape(e)
@@ -274,6 +278,9 @@ def diagnose(claim, seed: int = 0, broken_step: int | None = None) -> Diagnosis 
             break
     if found is None and _shape(c) == _shape(t):
         found = _factor(c, t, claim.relations, seed) or _assumption(c, t, claim.relations, seed)
+    if found is None and _shape(c) is not None and _shape(c) != _shape(t):
+        found = Diagnosis("shape", f"wrong shape: the claimed side is {_fmt(_shape(c))}, the true one "
+                                   f"{_fmt(_shape(t))}, and no transpose or diag repairs it")
     if found is not None:
         found.step = broken_step
     return found

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from derivcheck import derivation, dims, gradient, grad, identity, inner, log, matrix, softmax, sum, tanh
+from derivcheck import derivation, dims, gradient, grad, identity, inner, jacobian, log, matrix, softmax, sum, tanh
 from derivcheck.catalog import load_paths
 from derivcheck.check import check, check_all
 
@@ -40,6 +40,18 @@ def test_swapped_operands_of_a_product():
     A, B, C = (matrix(s, n, n) for s in "ABC")
     d = diagnosis(identity("d.swap", inner(A, B @ C), inner(C.T @ A, B)))
     assert d.kind == "swapped" and "A @ C.T" in d.corrected
+
+
+def test_transposed_factor_extra_term_term_sign_diagonal_and_shape():
+    S, Q, T = (matrix(s, n, n) for s in "SQT")
+    v = matrix("v", n, 1)
+    d = diagnosis(gradient("d.tf", inner(S, Q @ T), T, Q @ S))  # the gradient is Qᵀ S
+    assert d.kind == "transposed factor" and d.corrected == "Q.T @ S"
+    assert diagnosis(gradient("d.extra", F, W, TRUE + X.T @ (X @ W))).kind == "extra term"
+    assert diagnosis(gradient("d.tsign", F, W, X.T @ (1 + tanh(X @ W) ** 2))).kind == "term sign"
+    assert diagnosis(jacobian("d.diag", tanh(v), v, 1 - tanh(v) ** 2)).kind == "diagonal"
+    d = diagnosis(gradient("d.shape", F, W, X @ W))
+    assert d.kind == "shape" and "(m, k)" in d.text and "(n, k)" in d.text
 
 
 def test_missing_term():
