@@ -26,6 +26,7 @@ from .exact import DIGITS, SIZE_POOL, exact_stage
 from .forward import forward_backend
 from .instances import claim_rng, draw, sizes_rng, to_mp
 from .printing import to_text
+from .symbolic import gradient_formula
 from .verdict import Diagnosis
 
 __all__ = ["Diagnosis", "diagnose", "sides"]
@@ -257,6 +258,14 @@ def _factor(c, t, relations, seed):
                      to_text(corrected))
 
 
+def _true_gradient(claim) -> str:
+    """The true gradient in matrix notation, from the normal form of symbolic.py, or ''."""
+    try:
+        return gradient_formula(claim.f, claim.wrt) or ""
+    except Exception:  # outside the normal form, or not a product-and-chain shape: nothing to show
+        return ""
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -281,6 +290,12 @@ def diagnose(claim, seed: int = 0, broken_step: int | None = None) -> Diagnosis 
     if found is None and _shape(c) is not None and _shape(c) != _shape(t):
         found = Diagnosis("shape", f"wrong shape: the claimed side is {_fmt(_shape(c))}, the true one "
                                    f"{_fmt(_shape(t))}, and no transpose or diag repairs it")
+    if (found is None or found.kind == "shape") and claim.kind == "gradient" and broken_step is None:
+        truth = _true_gradient(claim)
+        if truth:
+            if found is None:
+                found = Diagnosis("true formula", "no simple repair explains it; the true gradient is given")
+            found.corrected = truth
     if found is not None:
         found.step = broken_step
     return found

@@ -45,7 +45,7 @@ class Diagnosis:
     """How a failing claim relates to the truth (diagnose.py), with the corrected formula."""
 
     kind: str  # "sign" | "factor" | "transpose" | "diagonal" | "swapped" | "transposed factor" | "term sign" |
-    #            "extra term" | "missing term" | "assumption" | "shape"
+    #            "extra term" | "missing term" | "assumption" | "shape" | "true formula"
     text: str  # one line for humans
     corrected: str = ""  # the corrected claimed side, in the claim's vocabulary (empty for an assumption)
     step: int | None = None  # for a derivation: the step it explains

@@ -99,3 +99,15 @@ def test_catalog_diagnoses():
     claims = [c for c in load_paths([ROOT / "identities"]) if c.id in CATALOG]
     got = {r.id: r.verdict.diagnosis.kind if r.verdict.diagnosis else None for r in check_all(claims, jobs=2)}
     assert got == CATALOG
+
+
+def test_true_gradient_is_read_back_from_the_normal_form():
+    a, b, M = matrix("a", m, 1), matrix("b", n, 1), matrix("M", m, n)
+    d = diagnosis(gradient("d.truth", inner(M, a @ b.T), a, M.T @ a))
+    assert d.kind == "shape" and d.corrected == "M @ b"
+    y = matrix("y", m, 1)
+    d = diagnosis(gradient("d.truth2", sum((tanh(a) - y) ** 2), a, tanh(a) - y))
+    assert d.kind in ("factor", "true formula")
+    from derivcheck.symbolic import gradient_formula
+    # 2 (t² − 1)(y − t) = 2 (t − y)(1 − t²), factored by SymPy
+    assert gradient_formula(sum((tanh(a) - y) ** 2), a) == "2 * ((1 + tanh(a)) * (-1 + tanh(a)) * (y - tanh(a)))"
