@@ -91,6 +91,8 @@ def _summary(results) -> str:
             if d:
                 where = f"step {d.step}: " if d.step is not None else ""
                 lines.append(f"      diagnosis: {where}{d.text}" + (f"; corrected: {d.corrected}" if d.corrected else ""))
+                if d.truth:
+                    lines.append(f"      true gradient: {d.truth}")
             if r.note:
                 lines.append(f"      note: {r.note}")
     symbolic = [r for r in results if r.kind in ("identity", "gradient", "jacobian", "directional", "derivation")

@@ -26,7 +26,8 @@ from .exact import DIGITS, SIZE_POOL, exact_stage
 from .forward import forward_backend
 from .instances import claim_rng, draw, sizes_rng, to_mp
 from .printing import to_text
-from .symbolic import gradient_formula
+from .derivative import gradient, readable
+from .symbolic import prove_equal
 from .verdict import Diagnosis
 
 __all__ = ["Diagnosis", "diagnose", "sides"]
@@ -258,11 +259,20 @@ def _factor(c, t, relations, seed):
                      to_text(corrected))
 
 
-def _true_gradient(claim) -> str:
-    """The true gradient in matrix notation, from the normal form of symbolic.py, or ''."""
+def _true_gradient(claim, seed: int) -> str:
+    """The true gradient in the claim's names (derivative.py), shown only once it is itself
+    shown equal to the truth — by the normal form, or else by the exact stage — or ''."""
     try:
-        return gradient_formula(claim.f, claim.wrt) or ""
-    except Exception:  # outside the normal form, or not a product-and-chain shape: nothing to show
+        g = gradient(claim.f, claim.wrt)
+        truth = E.Grad(claim.f, claim.wrt)
+        try:
+            shown = prove_equal(truth, g)
+        except Exception:
+            shown = False
+        if not shown and not _equal(g, truth, claim.relations, seed, "true gradient"):
+            return ""
+        return readable(g)
+    except Exception:  # no rule for an operation: nothing to show rather than something unchecked
         return ""
 
 
@@ -290,12 +300,12 @@ def diagnose(claim, seed: int = 0, broken_step: int | None = None) -> Diagnosis 
     if found is None and _shape(c) is not None and _shape(c) != _shape(t):
         found = Diagnosis("shape", f"wrong shape: the claimed side is {_fmt(_shape(c))}, the true one "
                                    f"{_fmt(_shape(t))}, and no transpose or diag repairs it")
-    if (found is None or found.kind == "shape") and claim.kind == "gradient" and broken_step is None:
-        truth = _true_gradient(claim)
+    if claim.kind == "gradient" and broken_step is None:
+        truth = _true_gradient(claim, seed)
         if truth:
             if found is None:
                 found = Diagnosis("true formula", "no simple repair explains it; the true gradient is given")
-            found.corrected = truth
+            found.truth = truth
     if found is not None:
         found.step = broken_step
     return found

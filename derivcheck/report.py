@@ -73,6 +73,7 @@ class ClaimView:
     note_parts: list = field(default_factory=list)  # [(text, id of a claim it names, or None)]
     diagnosis: str = ""
     corrected: str = ""
+    truth: str = ""
 
     @property
     def holds(self) -> bool:
@@ -252,6 +253,7 @@ def _view(claim: Claim | None, result: Result) -> ClaimView:
     if v.diagnosis:
         view.diagnosis = (f"step {v.diagnosis.step}: " if v.diagnosis.step is not None else "") + v.diagnosis.text
         view.corrected = v.diagnosis.corrected
+        view.truth = v.diagnosis.truth
     return view
 
 

@@ -29,9 +29,8 @@ from dataclasses import dataclass
 import sympy
 
 from . import expr as E
-from .printing import to_text
 
-__all__ = ["prove_equal", "gradient_formula", "Unsupported"]
+__all__ = ["prove_equal", "Unsupported"]
 
 
 class Unsupported(Exception):
@@ -59,7 +58,6 @@ class _Ctx:
         self.keys: dict[int, str] = {}  # id(node) -> normal-form key, memo
         self.assume = assume  # symbol name -> its assumptions
         self.symbols: dict[Atom, sympy.Symbol] = {}
-        self.readable: dict[str, str] = {}  # atom key -> the expression it stands for, as text
 
     def fresh(self) -> str:
         return f"k{next(self.counter)}"
@@ -183,15 +181,11 @@ def _transpose(e, r, c, ctx):
 
 
 def _apply(e, r, c, ctx):
-    key = f"{e.fn.name}({_key(e.a, ctx)})"
-    ctx.readable.setdefault(key, to_text(e))
-    return [Term(sympy.Integer(1), {}, ctx.atom(key, *_slots(e.a, r, c)))]
+    return [Term(sympy.Integer(1), {}, ctx.atom(f"{e.fn.name}({_key(e.a, ctx)})", *_slots(e.a, r, c)))]
 
 
 def _softmax(e, r, c, ctx):
-    key = f"softmax({_key(e.a, ctx)})"
-    ctx.readable.setdefault(key, to_text(e))
-    return [Term(sympy.Integer(1), {}, ctx.atom(key, *_slots(e.a, r, c)))]
+    return [Term(sympy.Integer(1), {}, ctx.atom(f"softmax({_key(e.a, ctx)})", *_slots(e.a, r, c)))]
 
 
 def _summed(e, indices: tuple, ctx):
@@ -247,9 +241,6 @@ def _diag(e, r, c, ctx):
 
 
 def _defined(e, r, c, ctx):
-    if isinstance(e.body, (E.Apply, E.Softmax)):  # A2 = sigmoid(Z2): the atom reads back as A2
-        name = "softmax" if isinstance(e.body, E.Softmax) else e.body.fn.name
-        ctx.readable[f"{name}({_key(e.body.a, ctx)})"] = e.name
     return _build(e.body, r, c, ctx)
 
 
@@ -601,132 +592,3 @@ def prove_equal(lhs: E.Expr, rhs: E.Expr) -> bool:
     r, c = _pin(rows, "@R"), _pin(cols, "@C")
     diff = _build(lhs, r, c, ctx) + _scale(_build(rhs, r, c, ctx), -1)
     return not _normal(diff, ctx)
-
-
-# ---------------------------------------------------------------- back to matrix notation
-
-
-def _term_parts(t: Term, r: str, c: str, ctx: _Ctx):
-    """(chain text or "", {entry symbol: exponent}) for a term that is a Hadamard product of entries
-    at (r, c) — full, a column, a row or a scalar, broadcast — times at most one chain of products
-    from r to c; None for any other shape of term."""
-    pointwise, links = {}, []
-    for base, exp in t.mono.as_powers_dict().items():
-        if base not in ctx.atoms or not exp.is_Integer:
-            return None
-        a = ctx.atoms[base]
-        text = ctx.readable.get(a.key, a.key)
-        if a.key == "δ" or "|" in text or ("(" in a.key and a.key not in ctx.readable):
-            return None
-        slots = {a.row, a.col} - {"0"}
-        if slots <= {r, c} and not slots & set(t.dummies):
-            direct = a.row in (r, "0") and a.col in (c, "0")
-            oriented = text if direct else f"{_group(text)}.T"
-            rows, cols = (a.row, a.col) if direct else (a.col, a.row)
-            kind = {(r, c): "full", (r, "0"): "col", ("0", c): "row", ("0", "0"): "scalar"}[(rows, cols)]
-            sym = sympy.Symbol(oriented, commutative=True)
-            _KIND[sym] = kind
-            pointwise[sym] = pointwise.get(sym, 0) + int(exp)
-        elif exp == 1:
-            links.append((a, text))
-        else:
-            return None
-    chain, at = [], r
-    while links:
-        step = next(((a, x) for a, x in links if at in (a.row, a.col)), None)
-        if step is None:
-            return None
-        links.remove(step)
-        a, text = step
-        forward = a.row == at
-        chain.append(_group(text) if forward else f"{_group(text)}.T")
-        at = a.col if forward else a.row
-        if at == c:
-            break
-        if at not in t.dummies:
-            return None
-    if links or (chain and at != c):
-        return None
-    return " @ ".join(chain), pointwise
-
-
-_KIND: dict = {}  # entry symbol -> "full" | "col" | "row" | "scalar", for the text of one formula
-
-
-def _kind(e) -> str:
-    kinds = {_KIND.get(s, "scalar") for s in e.free_symbols}
-    if "full" in kinds or {"col", "row"} <= kinds:
-        return "full"
-    return "col" if "col" in kinds else "row" if "row" in kinds else "scalar"
-
-
-def _as_text(e) -> str:
-    """A factored elementwise expression as text; a column times a row is written as an outer product."""
-    if e.is_Mul:
-        coeff, rest = e.as_coeff_Mul()
-        factors = sympy.Mul.make_args(rest)
-        cols = [f for f in factors if _kind(f) == "col"]
-        rows = [f for f in factors if _kind(f) == "row"]
-        others = sorted((f for f in factors if f not in cols and f not in rows), key=lambda f: _kind(f) != "scalar")
-        parts = [_group(_as_text(f)) for f in others]
-        scalars = [p for f, p in zip(others, parts) if _kind(f) == "scalar"]
-        rest = parts[len(scalars):]
-        if cols and rows:  # an outer product: NumPy would broadcast, the vocabulary asks for @
-            outer = (f"{_group(' * '.join(_group(_as_text(f)) for f in cols))} @ "
-                     f"{_group(' * '.join(_group(_as_text(f)) for f in rows))}")
-            parts = scalars + [outer if not rest else f"({outer})"] + rest
-        else:
-            parts = scalars + [_group(_as_text(f)) for f in cols + rows] + rest
-        body = " * ".join(parts)
-        if coeff == 1:
-            return body
-        if coeff == -1:
-            return f"-{_group(body)}"
-        return f"{_group(sympy.sstr(coeff))} * {_group(body)}"
-    if e.is_Add:
-        return " + ".join(_as_text(a) for a in e.args).replace("+ -", "- ")
-    if e.is_Pow:
-        if e.exp == -1:
-            return f"1/{_group(_as_text(e.base))}"
-        return f"{_group(_as_text(e.base))}**{e.exp}"
-    return str(e)
-
-
-def _group(text: str) -> str:
-    depth, plain = 0, True
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth == 0 and ch in " +-*@/":
-            plain = False
-    return text if plain else f"({text})"
-
-
-def gradient_formula(f: E.Expr, wrt: E.Expr) -> str | None:
-    """The gradient of f w.r.t. wrt in matrix notation, read back from its normal form (None when
-    a term is not a Hadamard product with at most one chain of products)."""
-    ctx = _Ctx({name: frozenset(s.assume) for name, s in E.symbols_of(f, wrt).items()})
-    rows, cols = E.shape(wrt)
-    r, c = _pin(rows, "@R"), _pin(cols, "@C")
-    terms = _normal(_grad_value(E.Grad(f, wrt), r, c, ctx), ctx)
-    _KIND.clear()
-    grouped: dict[str, sympy.Expr] = {}
-    for t in terms:
-        parts = _term_parts(t, r, c, ctx)
-        if parts is None:
-            return None
-        chain, pointwise = parts
-        value = t.coef * sympy.Mul(*[s ** e for s, e in pointwise.items()])
-        grouped[chain] = grouped.get(chain, sympy.Integer(0)) + value
-    if not grouped:
-        return "0"
-    texts = []
-    for chain, value in grouped.items():
-        factored = sympy.factor(value)
-        if not chain:
-            texts.append(_as_text(factored))
-        else:
-            coeff, rest = factored.as_coeff_Mul()
-            inner = f"{_group(chain)} * {_group(_as_text(rest))}" if rest != 1 else chain
-            texts.append(inner if coeff == 1 else f"{_group(sympy.sstr(coeff))} * {_group(inner)}")
-    return " + ".join(texts).replace("+ -", "- ")

@@ -49,6 +49,7 @@ class Diagnosis:
     text: str  # one line for humans
     corrected: str = ""  # the corrected claimed side, in the claim's vocabulary (empty for an assumption)
     step: int | None = None  # for a derivation: the step it explains
+    truth: str = ""  # for a gradient claim: the true gradient in the claim's names (derivative.py)
 
 
 @dataclass

@@ -1,0 +1,227 @@
+"""The derivative engine: reverse mode over matrix expressions, one VJP rule per operation.
+
+``gradient(f, wrt)`` returns ∂f/∂wrt as an expression in the claim's own names
+(denominator layout: the shape of wrt).  It is used to *show* the true gradient
+of a claim that fails; whether a claim holds is never decided from it (the
+exact stage differentiates the explicit entries, symbolic.py proves).  The
+elementwise parts of the result that divide by an expression are cancelled
+by SymPy (σ′ is written with the cached A = σ(Z) as A(1 − A)), so that the
+sigmoid + cross-entropy gradient reads (A2 − y)/m, not a sum of quotients;
+the rest keeps the shape the chain rule gave it.
+"""
+from __future__ import annotations
+
+import sympy
+
+from . import expr as E
+from .functions import FUNCTIONS
+
+__all__ = ["gradient", "readable"]
+
+
+def _shape(e):
+    return E.shape(e)
+
+
+def _one(x) -> bool:
+    return isinstance(x, E.Scalar) and x.value == 1
+
+
+def _mul(a, b):
+    if _one(a):
+        return b
+    if _one(b):
+        return a
+    return E.Mul(a, b)
+
+
+def _T(x: E.Expr) -> E.Expr:
+    if isinstance(x, E.Transpose):
+        return x.a
+    if isinstance(x, E.Scalar) or _shape(x) == (1, 1) and isinstance(x, (E.Scalar, E.Fill)):
+        return x
+    return E.Transpose(x)
+
+
+def _matmul(a: E.Expr, b: E.Expr) -> E.Expr:
+    """a @ b, written as a scalar multiple when one side is 1 × 1 (the product is then a scaling)."""
+    if _shape(a) == (1, 1) and sympy.sympify(_shape(b)[0]) == 1:
+        return _mul(a, b)
+    if _shape(b) == (1, 1) and sympy.sympify(_shape(a)[1]) == 1:
+        return _mul(a, b)
+    return E.MatMul(a, b)
+
+
+def _unbroadcast(g: E.Expr, shape) -> E.Expr:
+    """Sum the adjoint over the axes along which the operand was broadcast."""
+    gr, gc = _shape(g)
+    r, c = shape
+    if sympy.sympify(r) == 1 and sympy.sympify(c) == 1 and (gr, gc) != (1, 1):
+        return E.Sum(g)
+    if sympy.sympify(r) == 1 and sympy.sympify(gr) != 1:
+        g = E.Sum(g, 0)
+    if sympy.sympify(c) == 1 and sympy.sympify(gc) != 1:
+        g = E.Sum(g, 1)
+    return g
+
+
+def _prime(node: E.Apply, value: E.Expr) -> E.Expr:
+    """f′(a) for node = f(a); ``value`` is the node or the defined name that holds it."""
+    fn, a = node.fn, node.a
+    if getattr(fn, "generic", False):
+        return E.Apply(fn.prime, a)
+    table = {
+        "sigmoid": lambda: value * (1 - value), "tanh": lambda: 1 - value ** 2, "exp": lambda: value,
+        "log": lambda: a ** -1, "sqrt": lambda: E.Scalar(sympy.Rational(1, 2)) * value ** -1,
+        "sin": lambda: E.Apply(FUNCTIONS["cos"], a), "cos": lambda: -E.Apply(FUNCTIONS["sin"], a),
+        "relu": lambda: E.Apply(FUNCTIONS["step"], a), "step": lambda: E.Scalar(sympy.Integer(0)),
+    }
+    if fn.name not in table:
+        raise NotImplementedError(f"no derivative rule for {fn.name}")
+    return table[fn.name]()
+
+
+def _vjp(node, g, value):
+    """[(child, its adjoint contribution)] for the adjoint g of node (``value`` names node)."""
+    t = type(node)
+    if t is E.Add:
+        return [(node.a, _unbroadcast(g, _shape(node.a))), (node.b, _unbroadcast(g, _shape(node.b)))]
+    if t is E.Mul:
+        return [(node.a, _unbroadcast(_mul(g, node.b), _shape(node.a))),
+                (node.b, _unbroadcast(_mul(g, node.a), _shape(node.b)))]
+    if t is E.Pow:
+        if not isinstance(node.b, E.Scalar):
+            raise NotImplementedError("a matrix exponent")
+        n = sympy.sympify(node.b.value)
+        return [(node.a, _unbroadcast(_mul(g, E.Scalar(n) * node.a ** (n - 1) if n != 2 else 2 * node.a),
+                                      _shape(node.a)))]
+    if t is E.MatMul:
+        return [(node.a, _matmul(g, _T(node.b))), (node.b, _matmul(_T(node.a), g))]
+    if t is E.Transpose:
+        return [(node.a, _T(g))]
+    if t is E.Apply:
+        return [(node.a, _mul(g, _prime(node, value)))]
+    if t is E.Softmax:  # row-wise: P ⊙ (g − rowsum(g ⊙ P))
+        return [(node.a, value * (g - E.Sum(g * value, 1)))]
+    if t is E.Sum:
+        r, c = _shape(node.a)
+        if node.axis is None:
+            return [(node.a, _mul(g, E.Fill("ones", r, c)))]
+        if node.axis == 0:
+            return [(node.a, E.MatMul(E.Fill("ones", r, 1), g))]
+        return [(node.a, E.MatMul(g, E.Fill("ones", 1, c)))]
+    if t is E.Trace:
+        n = _shape(node.a)[0]
+        return [(node.a, _mul(g, E.Fill("eye", n, n)))]
+    if t is E.Inner:
+        return [(node.a, _mul(g, node.b)), (node.b, _mul(g, node.a))]
+    if t is E.Defined:
+        return [(node.body, g)]
+    if t in (E.Symbol, E.Scalar, E.Fill):
+        return []
+    raise NotImplementedError(f"no derivative rule for {t.__name__}")
+
+
+def _order(root) -> list:
+    """Nodes reachable from root, each after every node that uses it (reverse topological)."""
+    seen, post = set(), []
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            post.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for child in E.children(node):
+            stack.append((child, False))
+    return list(reversed(post))
+
+
+def gradient(f: E.Expr, wrt: E.Expr) -> E.Expr:
+    """∂f/∂wrt for a scalar f, as an expression (zeros if f does not depend on wrt)."""
+    if _shape(f) != (1, 1):
+        raise E.ShapeError("a gradient needs a scalar function")
+    holder = {}  # id(Apply/Softmax node) -> the defined name that holds its value
+    for node in _order(f):
+        if isinstance(node, E.Defined) and isinstance(node.body, (E.Apply, E.Softmax)):
+            holder[id(node.body)] = node
+    adjoint: dict[int, E.Expr] = {id(f): E.Scalar(sympy.Integer(1))}
+    for node in _order(f):
+        g = adjoint.get(id(node))
+        if g is None:
+            continue
+        if node is wrt or (isinstance(node, (E.Symbol, E.Defined)) and node.name == wrt.name):
+            continue
+        for child, contribution in _vjp(node, g, holder.get(id(node), node)):
+            if isinstance(contribution, E.Scalar) and contribution.value == 0:
+                continue
+            prev = adjoint.get(id(child))
+            adjoint[id(child)] = contribution if prev is None else E.Add(prev, contribution)
+    total = None
+    for node in _order(f):
+        if node is wrt or (isinstance(node, (E.Symbol, E.Defined)) and node.name == wrt.name):
+            g = adjoint.get(id(node))
+            if g is not None:
+                total = g if total is None else E.Add(total, g)
+    return total if total is not None else E.Fill("zeros", *_shape(wrt))
+
+
+# ---------------------------------------------------------------- readable text
+
+_ELEMENTWISE = (E.Add, E.Mul, E.Pow, E.Scalar)
+
+
+def readable(e: E.Expr) -> str:
+    """Text of e in the vocabulary, its elementwise parts cancelled and factored by SymPy."""
+    from .printing import to_text
+
+    leaves: dict[str, E.Expr] = {}
+
+    def to_sympy(x):
+        if isinstance(x, E.Scalar):
+            return sympy.sympify(x.value)
+        if isinstance(x, E.Fill) and x.kind == "ones":  # elementwise, a matrix of ones is 1 (broadcast)
+            return sympy.Integer(1)
+        if isinstance(x, E.MatMul):  # ones(r, 1) @ g and g @ ones(1, c) broadcast g
+            if isinstance(x.a, E.Fill) and x.a.kind == "ones" and sympy.sympify(x.a.cols) == 1:
+                return to_sympy(x.b)
+            if isinstance(x.b, E.Fill) and x.b.kind == "ones" and sympy.sympify(x.b.rows) == 1:
+                return to_sympy(x.a)
+        if isinstance(x, E.Add):
+            return to_sympy(x.a) + to_sympy(x.b)
+        if isinstance(x, E.Mul):
+            return to_sympy(x.a) * to_sympy(x.b)
+        if isinstance(x, E.Pow) and isinstance(x.b, E.Scalar):
+            return to_sympy(x.a) ** sympy.sympify(x.b.value)
+        text = _wrap(_leaf_text(x))  # a product or a transpose inside a product keeps its brackets
+        leaves[text] = x
+        return sympy.Symbol(text)
+
+    def _leaf_text(x):
+        if isinstance(x, E.MatMul):
+            return f"{_wrap(readable(x.a))} @ {_wrap(readable(x.b))}"
+        if isinstance(x, E.Transpose):
+            return f"{_wrap(readable(x.a))}.T"
+        if isinstance(x, E.Sum):
+            return f"sum({readable(x.a)})" if x.axis is None else f"sum({readable(x.a)}, {x.axis})"
+        return to_text(x)
+
+    if not isinstance(e, _ELEMENTWISE):
+        return _leaf_text(e)
+    value = to_sympy(e)
+    if any(p.exp.is_negative and p.base.free_symbols for p in value.atoms(sympy.Pow)):
+        value = sympy.factor_terms(sympy.cancel(value))  # σ′/σ and the like cancel: (A2 - y)/m
+    return sympy.sstr(value, order="none")
+
+
+def _wrap(text: str) -> str:
+    depth, plain = 0, True
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and ch in " +-*/@":
+            plain = False
+    return text if plain else f"({text})"
