@@ -185,6 +185,14 @@ def readable(e: E.Expr) -> str:
             return sympy.sympify(x.value)
         if isinstance(x, E.Fill) and x.kind == "ones":  # elementwise, a matrix of ones is 1 (broadcast)
             return sympy.Integer(1)
+        if isinstance(x, E.Sum):  # constants come out of a sum: sum(-Y/N, 1) is -sum(Y, 1)/N
+            inner = to_sympy(x.a)
+            own = [sym for sym in inner.free_symbols if sym.name in leaves]
+            c, rest = inner.as_independent(*own, as_Add=False) if own else (inner, sympy.Integer(1))
+            axis = "" if x.axis is None else f", {x.axis}"
+            text = f"sum({sympy.sstr(rest, order='none')}{axis})"
+            leaves[text] = x
+            return c * sympy.Symbol(text)
         if isinstance(x, E.MatMul):  # ones(r, 1) @ g and g @ ones(1, c) broadcast g
             if isinstance(x.a, E.Fill) and x.a.kind == "ones" and sympy.sympify(x.a.cols) == 1:
                 return to_sympy(x.b)
