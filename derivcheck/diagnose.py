@@ -102,15 +102,7 @@ def _replace_node(e: E.Expr, target: E.Expr, new: E.Expr) -> E.Expr:
 
 def _top_nodes(e: E.Expr):
     """The nodes of the claimed side itself (not inside named definitions)."""
-    stack, seen = [e], set()
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        yield n
-        if not isinstance(n, E.Defined):
-            stack.extend(E.children(n))
+    return E.walk(e, into_defined=False)
 
 
 # ---------------------------------------------------------------- repairs

@@ -287,8 +287,8 @@ def children(e: Expr) -> tuple[Expr, ...]:
     return tuple(getattr(e, n) for n in ("a", "b") if isinstance(getattr(e, n, None), Expr))
 
 
-def walk(e: Expr) -> Iterator[Expr]:
-    """Every node once, parents before children."""
+def walk(e: Expr, into_defined: bool = True) -> Iterator[Expr]:
+    """Every node once, parents before children; ``into_defined=False`` stops at named definitions."""
     seen: set[int] = set()
     stack = [e]
     while stack:
@@ -297,7 +297,8 @@ def walk(e: Expr) -> Iterator[Expr]:
             continue
         seen.add(id(node))
         yield node
-        stack.extend(reversed(children(node)))
+        if into_defined or not isinstance(node, Defined):
+            stack.extend(reversed(children(node)))
 
 
 def symbols_of(*exprs: Expr) -> dict[str, Symbol]:
