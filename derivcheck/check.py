@@ -286,7 +286,10 @@ def _check_derivation(claim: Claim, seed: int, limits: Limits) -> Verdict:
         reason = f"all {len(steps)} steps hold ({worst.status})"
         return Verdict(worst.status, reason, steps=steps)
     first = next(s for s in steps if s.verdict.status not in HOLDS)
+    decisive = next(s for s in steps if s.verdict.status == worst.status)  # a refuted step outranks an open one
     reason = f"step {first.index} ({first.verdict.status}): {first.verdict.reason}"
+    if decisive is not first:
+        reason += f"; step {decisive.index} ({decisive.verdict.status}): {decisive.verdict.reason}"
     tail = []  # the last lines that each follow from the one before: the error propagates, it is not repeated
     for s in reversed(steps):
         if s.verdict.status not in HOLDS:
@@ -302,8 +305,7 @@ def _check_derivation(claim: Claim, seed: int, limits: Limits) -> Verdict:
         reason += "; the last line nevertheless equals the first (the conclusion is right, the derivation is not)"
     elif end.status == "refuted":
         reason += "; the conclusion (last line = first line) is false"
-    return Verdict(first.verdict.status if worst.status != "inconclusive" else worst.status, reason,
-                   counterexample=first.verdict.counterexample, steps=steps)
+    return Verdict(worst.status, reason, counterexample=decisive.verdict.counterexample, steps=steps)
 
 
 def _to_mp_value(v):
@@ -384,7 +386,7 @@ def _guard(run) -> Verdict:
 
 def _diagnosis(claim: Claim, verdict: Verdict, seed: int, limits: Limits):
     """Why a claim fails, when a simple repair explains it; never changes the verdict."""
-    broken = next((s.index for s in verdict.steps if s.verdict.status not in HOLDS), None)
+    broken = next((s.index for s in verdict.steps if s.verdict.status in ("refuted", "ill_formed")), None)
     try:
         with time_limit(limits.exact):
             return diagnose(claim, seed, broken)

@@ -82,6 +82,16 @@ def test_derivation_names_its_first_broken_step_and_the_valid_algebra_after_it()
     assert r.verdict.diagnosis.kind == "sign" and r.verdict.diagnosis.step == 1
 
 
+def test_a_refuted_step_after_an_open_one_still_refutes_the_derivation():
+    from derivcheck import inv, zeros
+    S = matrix("S", n, n)
+    odd = S + inv(zeros(n, n)) @ zeros(n, n)  # a line that cannot be evaluated (singular matrix)
+    r = check(derivation("d.open_then_false", [S, odd, S, -S]))
+    assert [s.verdict.status for s in r.verdict.steps] == ["inconclusive", "inconclusive", "refuted"]
+    assert r.verdict.status == "refuted" and r.verdict.counterexample is not None
+    assert "step 1 (inconclusive)" in r.verdict.reason and "step 3 (refuted)" in r.verdict.reason
+
+
 def test_a_diagnosis_never_changes_a_verdict_and_true_claims_get_none():
     r = check(gradient("d.true", F, W, TRUE))
     assert r.verdict.status == "proved" and r.verdict.diagnosis is None
