@@ -31,6 +31,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from . import expr as E
 from .claims import Claim, Kernel
+from .functions import PRIMES
 from .printing import to_text
 from .verdict import HOLDS, Result
 
@@ -51,12 +52,19 @@ _F = {name: sympy.Function(name) for name in (
     "matmul", "transpose", "sum_all", "sum0", "sum1", "ones", "zeros", "eye", "sigmoid", "relu", "step",
     "softmax_rows", "softmax_cols", "log_softmax_rows", "log_softmax_cols", "softplus")}
 
-# concrete activations for generic functions, and their derivatives in terms of the function itself
+# the SymPy form of each elementwise function (and of "identity", a concrete activation for a generic one)
 _ELEMENTWISE = {"sigmoid": _F["sigmoid"], "tanh": sympy.tanh, "relu": _F["relu"], "step": _F["step"],
                 "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sin": sympy.sin, "cos": sympy.cos,
                 "abs": sympy.Abs, "identity": lambda u: u}
-_PRIME = {"sigmoid": lambda u: _F["sigmoid"](u) * (1 - _F["sigmoid"](u)), "tanh": lambda u: 1 - sympy.tanh(u) ** 2,
-          "relu": lambda u: _F["step"](u), "identity": lambda u: sympy.Integer(1)}
+
+
+def _prime(concrete: str, u):
+    """The derivative of a concrete activation at u, from the shared rules (functions.PRIMES)."""
+    if concrete == "identity":
+        return sympy.Integer(1)
+    if concrete not in PRIMES:
+        raise KernelError(f"no derivative rule for the activation {concrete}")
+    return PRIMES[concrete](u, _ELEMENTWISE[concrete](u), lambda name, x: _ELEMENTWISE[name](x))
 
 
 # ---------------------------------------------------------------- expression -> SymPy form
@@ -80,8 +88,8 @@ class _Converter:
                 raise KernelError(f"the generic function {fn.base} needs a concrete activation (Kernel.activations)")
             if fn.order == 0:
                 return _ELEMENTWISE[concrete](self(e.a))
-            if fn.order == 1 and concrete in _PRIME:
-                return _PRIME[concrete](self(e.a))
+            if fn.order == 1:
+                return _prime(concrete, self(e.a))
             raise KernelError(f"no code form for {fn.name} with {fn.base} = {concrete}")
         if fn.name not in _ELEMENTWISE:
             raise KernelError(f"no code form for {fn.name}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sympy
 
 from . import expr as E
-from .functions import FUNCTIONS
+from .functions import FUNCTIONS, PRIMES
 
 __all__ = ["gradient", "readable"]
 
@@ -70,15 +70,9 @@ def _prime(node: E.Apply, value: E.Expr) -> E.Expr:
     fn, a = node.fn, node.a
     if getattr(fn, "generic", False):
         return E.Apply(fn.prime, a)
-    table = {
-        "sigmoid": lambda: value * (1 - value), "tanh": lambda: 1 - value ** 2, "exp": lambda: value,
-        "log": lambda: a ** -1, "sqrt": lambda: E.Scalar(sympy.Rational(1, 2)) * value ** -1,
-        "sin": lambda: E.Apply(FUNCTIONS["cos"], a), "cos": lambda: -E.Apply(FUNCTIONS["sin"], a),
-        "relu": lambda: E.Apply(FUNCTIONS["step"], a), "step": lambda: E.Scalar(sympy.Integer(0)),
-    }
-    if fn.name not in table:
+    if fn.name not in PRIMES:
         raise NotImplementedError(f"no derivative rule for {fn.name}")
-    return table[fn.name]()
+    return E.as_expr(PRIMES[fn.name](a, value, lambda name, x: E.Apply(FUNCTIONS[name], x)))
 
 
 def _vjp(node, g, value):

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import sympy
 
-__all__ = ["ElementwiseFunction", "GenericFunction", "FUNCTIONS", "generic", "PRIME_SUFFIX"]
+__all__ = ["ElementwiseFunction", "GenericFunction", "FUNCTIONS", "PRIMES", "generic", "PRIME_SUFFIX"]
 
 _x = sympy.Symbol("x", real=True)
 
@@ -90,6 +90,25 @@ FUNCTIONS: dict[str, ElementwiseFunction] = {
         ElementwiseFunction("cos", sympy.cos, np.cos),
         ElementwiseFunction("abs", sympy.Abs, np.abs, kinks=(0.0,)),
     ]
+}
+
+
+#: f′ written the way backprop writes it, with f itself where that is natural (σ′ = σ(1 − σ),
+#: tanh′ = 1 − tanh²): one rule per function for the engines that *write* derivative formulas
+#: (symbolic.py, derivative.py, codegen.py).  ``a`` is the argument, ``f`` the value f(a) (or a name
+#: that holds it), ``call(name, a)`` applies another function of the table; only arithmetic is used,
+#: so a rule works on derivcheck expressions and on SymPy alike.  The ground truth stays sympy.diff
+#: of the exact definitions above; tests/test_truth.py checks every rule against it.  abs has no rule.
+PRIMES: dict[str, Callable] = {
+    "sigmoid": lambda a, f, call: f * (1 - f),
+    "tanh": lambda a, f, call: 1 - f ** 2,
+    "exp": lambda a, f, call: f,
+    "log": lambda a, f, call: a ** -1,
+    "sqrt": lambda a, f, call: f ** -1 * sympy.Rational(1, 2),
+    "sin": lambda a, f, call: call("cos", a),
+    "cos": lambda a, f, call: -call("sin", a),
+    "relu": lambda a, f, call: call("step", a),
+    "step": lambda a, f, call: 0 * a,  # almost everywhere
 }
 
 

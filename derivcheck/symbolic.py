@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import sympy
 
 from . import expr as E
+from .functions import FUNCTIONS, PRIMES
 
 __all__ = ["prove_equal", "Unsupported"]
 
@@ -302,19 +303,8 @@ def _key(e: E.Expr, ctx: _Ctx) -> str:
 
 # ---------------------------------------------------------------- directional derivatives (forward mode)
 
-# derivative of each elementwise function, as an expression in its argument (the table of functions.py)
-_PRIME = {
-    "sigmoid": lambda a, f: f * (1 - f), "tanh": lambda a, f: 1 - f ** 2, "exp": lambda a, f: f,
-    "log": lambda a, f: a ** -1, "sqrt": lambda a, f: E.Scalar(sympy.Rational(1, 2)) * f ** -1, "sin": lambda a, f: E.Apply(_fn("cos"), a),
-    "cos": lambda a, f: -E.Apply(_fn("sin"), a), "relu": lambda a, f: E.Apply(_fn("step"), a),
-    "step": lambda a, f: E.Scalar(sympy.Integer(0)),
-}
-
-
-def _fn(name):
-    from .functions import FUNCTIONS
-
-    return FUNCTIONS[name]
+def _named(name: str, a: E.Expr) -> E.Expr:
+    return E.Apply(FUNCTIONS[name], a)
 
 
 def _jvp(e: E.Expr, wrt: E.Expr, v: E.Expr, r: str, c: str, ctx: _Ctx) -> list[Term]:
@@ -355,8 +345,8 @@ def _j_apply(e, wrt, v, r, c, ctx):
     name = e.fn.name
     if getattr(e.fn, "generic", False):
         prime = E.Apply(e.fn.prime, e.a)
-    elif name in _PRIME:
-        prime = _PRIME[name](e.a, e)
+    elif name in PRIMES:
+        prime = PRIMES[name](e.a, e, _named)
     else:
         raise Unsupported(f"derivative of {name}")
     return _product(_build(E.as_expr(prime), *_slots(e.a, r, c), ctx), _jat(e.a, wrt, v, r, c, ctx))

@@ -107,3 +107,18 @@ def test_size_assignments_are_distinct_and_respect_relations():
     assert len(got) == 3 and len({tuple(sorted(s.items(), key=str)) for s in got}) == 3
     for s in got:
         assert len(set(s.values())) == 3 and s[m] > s[n] + 1
+
+
+@pytest.mark.parametrize("name", sorted(__import__("derivcheck.functions", fromlist=["PRIMES"]).PRIMES))
+def test_every_written_derivative_rule_agrees_with_sympy_diff(name):
+    """functions.PRIMES feeds the proof engine, the gradient writer and the kernels: check it against
+    the ground truth, the derivative of the exact definition, at points away from kinks."""
+    import sympy
+    from derivcheck.functions import FUNCTIONS, PRIMES
+
+    x = sympy.Symbol("x", real=True)
+    exact = FUNCTIONS[name].exact
+    rule = PRIMES[name](x, exact(x), lambda other, a: FUNCTIONS[other].exact(a))
+    truth = sympy.diff(exact(x), x)
+    for point in (sympy.Rational(3, 7), sympy.Rational(11, 5), sympy.Rational(5, 3)):
+        assert abs(sympy.N((rule - truth).subs(x, point), 40)) < 1e-35, (name, point)
