@@ -81,10 +81,6 @@ class Comparison:
     explain: tuple | None = None  # entrywise pair evaluated only to show a counterexample
 
 
-def _fmt(s) -> str:
-    return f"({s[0]}, {s[1]})"
-
-
 def _direction_for(wrt: E.Expr) -> E.Symbol:
     rows, cols = E.shape(wrt)
     return E.Symbol(f"direction({wrt.name})", rows, cols)  # not a valid identifier: no clash
@@ -101,7 +97,7 @@ def _identity(claim: Claim) -> list[Comparison]:
 def _same_shape(lhs, rhs, lname, rname) -> Comparison:
     sl, sr = E.shape(lhs), E.shape(rhs)
     if sl != sr:
-        raise E.ShapeError(f"the {lname} has shape {_fmt(sl)}, the {rname} has shape {_fmt(sr)}")
+        raise E.ShapeError(f"the {lname} has shape {E.fmt_shape(sl)}, the {rname} has shape {E.fmt_shape(sr)}")
     return Comparison((lhs, rhs), (lhs, rhs))
 
 
@@ -109,7 +105,7 @@ def _gradient(claim: Claim) -> list[Comparison]:
     truth = E.Grad(claim.f, claim.wrt)
     st, sc = E.shape(truth), E.shape(claim.claimed)
     if st != sc:
-        raise E.ShapeError(f"the claimed gradient has shape {_fmt(sc)}, but {claim.wrt.name} has shape {_fmt(st)}")
+        raise E.ShapeError(f"the claimed gradient has shape {E.fmt_shape(sc)}, but {claim.wrt.name} has shape {E.fmt_shape(st)}")
     # Both stages compare along random directions V: <claimed, V> against
     # d/dt f(wrt + tV), one scalar derivative instead of one per entry of wrt.
     # Equal for random V (at 50 digits) iff equal as matrices; a failure is then
@@ -124,8 +120,8 @@ def _jacobian(claim: Claim) -> list[Comparison]:
     truth = E.Jacobian(claim.f, claim.wrt)
     st, sc = E.shape(truth), E.shape(claim.claimed)
     if st != sc:
-        raise E.ShapeError(f"the claimed Jacobian has shape {_fmt(sc)}, but ∂f/∂{claim.wrt.name} "
-                           f"in numerator layout has shape {_fmt(st)}")
+        raise E.ShapeError(f"the claimed Jacobian has shape {E.fmt_shape(sc)}, but ∂f/∂{claim.wrt.name} "
+                           f"in numerator layout has shape {E.fmt_shape(st)}")
     v = _direction_for(claim.wrt)
     pair = (E.MatMul(claim.claimed, _column(v)), _column(E.Directional(claim.f, claim.wrt, v)))
     return [Comparison(pair, pair, "J v against the directional derivative of f along a random v",
@@ -243,7 +239,7 @@ def _well_formed(*exprs) -> None:
         sampler = sampler_for(name, s.assume)
         if sampler.square and s.rows != s.cols:
             raise E.ShapeError(f"{name} is assumed {', '.join(sorted(s.assume))} but has shape "
-                               f"{_fmt((s.rows, s.cols))}, which is not square")
+                               f"{E.fmt_shape((s.rows, s.cols))}, which is not square")
 
 
 def _check_comparisons(claim: Claim, seed: int, limits: Limits, path=()) -> Verdict:
@@ -334,7 +330,7 @@ def _check_value(claim: Claim, seed: int, limits: Limits) -> Verdict:
         for k, s in symbols.items():
             if values[k].shape != concrete_shape(s, sizes):
                 raise E.ShapeError(f"the value given for {k} has shape {values[k].shape}, "
-                                   f"but {k} is {_fmt((s.rows, s.cols))}")
+                                   f"but {k} is {E.fmt_shape((s.rows, s.cols))}")
         # forward mode so that grad(...) inside a worked example is differentiated, not refused
         got = evaluate(claim.expr, Env(sizes, values), forward_backend())
         want = _to_mp_value(claim.equals)

@@ -19,8 +19,6 @@ from .functions import FUNCTIONS, PRIMES
 __all__ = ["gradient", "readable"]
 
 
-def _shape(e):
-    return E.shape(e)
 
 
 def _one(x) -> bool:
@@ -38,23 +36,23 @@ def _mul(a, b):
 def _T(x: E.Expr) -> E.Expr:
     if isinstance(x, E.Transpose):
         return x.a
-    if isinstance(x, E.Scalar) or _shape(x) == (1, 1) and isinstance(x, (E.Scalar, E.Fill)):
+    if isinstance(x, E.Scalar) or E.shape(x) == (1, 1) and isinstance(x, (E.Scalar, E.Fill)):
         return x
     return E.Transpose(x)
 
 
 def _matmul(a: E.Expr, b: E.Expr) -> E.Expr:
     """a @ b, written as a scalar multiple when one side is 1 × 1 (the product is then a scaling)."""
-    if _shape(a) == (1, 1) and sympy.sympify(_shape(b)[0]) == 1:
+    if E.shape(a) == (1, 1) and sympy.sympify(E.shape(b)[0]) == 1:
         return _mul(a, b)
-    if _shape(b) == (1, 1) and sympy.sympify(_shape(a)[1]) == 1:
+    if E.shape(b) == (1, 1) and sympy.sympify(E.shape(a)[1]) == 1:
         return _mul(a, b)
     return E.MatMul(a, b)
 
 
 def _unbroadcast(g: E.Expr, shape) -> E.Expr:
     """Sum the adjoint over the axes along which the operand was broadcast."""
-    gr, gc = _shape(g)
+    gr, gc = E.shape(g)
     r, c = shape
     if sympy.sympify(r) == 1 and sympy.sympify(c) == 1 and (gr, gc) != (1, 1):
         return E.Sum(g)
@@ -79,16 +77,16 @@ def _vjp(node, g, value):
     """[(child, its adjoint contribution)] for the adjoint g of node (``value`` names node)."""
     t = type(node)
     if t is E.Add:
-        return [(node.a, _unbroadcast(g, _shape(node.a))), (node.b, _unbroadcast(g, _shape(node.b)))]
+        return [(node.a, _unbroadcast(g, E.shape(node.a))), (node.b, _unbroadcast(g, E.shape(node.b)))]
     if t is E.Mul:
-        return [(node.a, _unbroadcast(_mul(g, node.b), _shape(node.a))),
-                (node.b, _unbroadcast(_mul(g, node.a), _shape(node.b)))]
+        return [(node.a, _unbroadcast(_mul(g, node.b), E.shape(node.a))),
+                (node.b, _unbroadcast(_mul(g, node.a), E.shape(node.b)))]
     if t is E.Pow:
         if not isinstance(node.b, E.Scalar):
             raise NotImplementedError("a matrix exponent")
         n = sympy.sympify(node.b.value)
         return [(node.a, _unbroadcast(_mul(g, E.Scalar(n) * node.a ** (n - 1) if n != 2 else 2 * node.a),
-                                      _shape(node.a)))]
+                                      E.shape(node.a)))]
     if t is E.MatMul:
         return [(node.a, _matmul(g, _T(node.b))), (node.b, _matmul(_T(node.a), g))]
     if t is E.Transpose:
@@ -98,14 +96,14 @@ def _vjp(node, g, value):
     if t is E.Softmax:  # row-wise: P ⊙ (g − rowsum(g ⊙ P))
         return [(node.a, value * (g - E.Sum(g * value, 1)))]
     if t is E.Sum:
-        r, c = _shape(node.a)
+        r, c = E.shape(node.a)
         if node.axis is None:
             return [(node.a, _mul(g, E.Fill("ones", r, c)))]
         if node.axis == 0:
             return [(node.a, E.MatMul(E.Fill("ones", r, 1), g))]
         return [(node.a, E.MatMul(g, E.Fill("ones", 1, c)))]
     if t is E.Trace:
-        n = _shape(node.a)[0]
+        n = E.shape(node.a)[0]
         return [(node.a, _mul(g, E.Fill("eye", n, n)))]
     if t is E.Inner:
         return [(node.a, _mul(g, node.b)), (node.b, _mul(g, node.a))]
@@ -136,7 +134,7 @@ def _order(root) -> list:
 
 def gradient(f: E.Expr, wrt: E.Expr) -> E.Expr:
     """∂f/∂wrt for a scalar f, as an expression (zeros if f does not depend on wrt)."""
-    if _shape(f) != (1, 1):
+    if E.shape(f) != (1, 1):
         raise E.ShapeError("a gradient needs a scalar function")
     holder = {}  # id(Apply/Softmax node) -> the defined name that holds its value
     for node in _order(f):
@@ -160,7 +158,7 @@ def gradient(f: E.Expr, wrt: E.Expr) -> E.Expr:
             g = adjoint.get(id(node))
             if g is not None:
                 total = g if total is None else E.Add(total, g)
-    return total if total is not None else E.Fill("zeros", *_shape(wrt))
+    return total if total is not None else E.Fill("zeros", *E.shape(wrt))
 
 
 # ---------------------------------------------------------------- readable text

@@ -53,15 +53,7 @@ def sides(claim, broken_step: int | None = None):
     return None
 
 
-def _fmt(shape) -> str:
-    return f"({shape[0]}, {shape[1]})"
-
-
-def _shape(e):
-    try:
-        return E.shape(e)
-    except E.ShapeError:
-        return None
+_shape = E.shape_or_none
 
 
 def _equal(a, b, relations, seed: int, label: str) -> bool:
@@ -290,8 +282,8 @@ def diagnose(claim, seed: int = 0, broken_step: int | None = None) -> Diagnosis 
     if found is None and _shape(c) == _shape(t):
         found = _factor(c, t, claim.relations, seed) or _assumption(c, t, claim.relations, seed)
     if found is None and _shape(c) is not None and _shape(c) != _shape(t):
-        found = Diagnosis("shape", f"wrong shape: the claimed side is {_fmt(_shape(c))}, the true one "
-                                   f"{_fmt(_shape(t))}, and no transpose or diag repairs it")
+        found = Diagnosis("shape", f"wrong shape: the claimed side is {E.fmt_shape(_shape(c))}, the true one "
+                                   f"{E.fmt_shape(_shape(t))}, and no transpose or diag repairs it")
     if claim.kind == "gradient" and broken_step is None:
         truth = _true_gradient(claim, seed)
         if truth:

@@ -338,8 +338,20 @@ def generics_of(*exprs: Expr) -> set[str]:
 # different sizes even though some instance could make them equal.
 
 
-def _fmt(s) -> str:
+def fmt_shape(s) -> str:
+    """A shape as messages write it: (m, n)."""
     return f"({s[0]}, {s[1]})"
+
+
+_fmt = fmt_shape
+
+
+def shape_or_none(e: Expr):
+    """The shape of e, or None when it is ill-formed."""
+    try:
+        return shape(e)
+    except ShapeError:
+        return None
 
 
 def _broadcast(e, what: str):

@@ -35,15 +35,8 @@ def _op(latex: str, mathml: str | None = None):
     return ("op", latex, mathml if mathml is not None else latex)
 
 
-def _shape_or_none(e):
-    try:
-        return E.shape(e)
-    except E.ShapeError:
-        return None
-
-
 def _is_scalar_like(e) -> bool:
-    return isinstance(e, E.Scalar) or _shape_or_none(e) == (1, 1)
+    return isinstance(e, E.Scalar) or E.shape_or_none(e) == (1, 1)
 
 
 def _is_minus_one(e) -> bool:

@@ -97,8 +97,6 @@ def _one() -> list[Term]:
 # ---------------------------------------------------------------- values
 
 
-def _shape(e):
-    return E.shape(e)
 
 
 def _build(e: E.Expr, r: str, c: str, ctx: _Ctx) -> list[Term]:
@@ -133,7 +131,7 @@ def _add(e, r, c, ctx):
 
 def _at(part, whole, r, c, ctx):
     """A broadcast operand at the entry of the whole: its 1-sized axes are pinned."""
-    pr, pc = _shape(part)
+    pr, pc = E.shape(part)
     return _build(part, _pin(pr, r), _pin(pc, c), ctx)
 
 
@@ -162,14 +160,14 @@ def _pow(e, r, c, ctx):
 
 
 def _slots(e, r, c):
-    rows, cols = _shape(e)
+    rows, cols = E.shape(e)
     return _pin(rows, r), _pin(cols, c)
 
 
 def _matmul(e, r, c, ctx):
-    inner = _shape(e.a)[1]
+    inner = E.shape(e.a)[1]
     k = _pin(inner, ctx.fresh())
-    left, right = _build(e.a, _pin(_shape(e.a)[0], r), k, ctx), _build(e.b, k, _pin(_shape(e.b)[1], c), ctx)
+    left, right = _build(e.a, _pin(E.shape(e.a)[0], r), k, ctx), _build(e.b, k, _pin(E.shape(e.b)[1], c), ctx)
     out = _product(left, right)
     if k != "0":
         for t in out:
@@ -191,7 +189,7 @@ def _softmax(e, r, c, ctx):
 
 def _summed(e, indices: tuple, ctx):
     """(row index, col index, dummies) for summing e over the given axes."""
-    rows, cols = _shape(e)
+    rows, cols = E.shape(e)
     dummies = {}
     names = []
     for axis, size in zip((0, 1), (rows, cols)):
@@ -207,7 +205,7 @@ def _summed(e, indices: tuple, ctx):
 def _sum(e, r, c, ctx):
     axes = {None: (0, 1), 0: (0,), 1: (1,)}[e.axis]
     (sr, sc), dummies = _summed(e.a, axes, ctx)
-    rows, cols = _shape(e.a)
+    rows, cols = E.shape(e.a)
     inner = _build(e.a, sr or _pin(rows, r), sc or _pin(cols, c), ctx)
     for t in inner:
         t.dummies.update(dummies)
@@ -218,13 +216,13 @@ def _trace(e, r, c, ctx):
     k = ctx.fresh()
     out = _build(e.a, k, k, ctx)
     for t in out:
-        t.dummies[k] = _dim(_shape(e.a)[0])
+        t.dummies[k] = _dim(E.shape(e.a)[0])
     return out
 
 
 def _inner(e, r, c, ctx):
     (p, q), dummies = _summed(e.a, (0, 1), ctx)
-    rows, cols = _shape(e.a)
+    rows, cols = E.shape(e.a)
     p, q = p or "0", q or "0"
     out = _product(_build(e.a, p, q, ctx), _build(e.b, p, q, ctx))
     for t in out:
@@ -233,7 +231,7 @@ def _inner(e, r, c, ctx):
 
 
 def _diag(e, r, c, ctx):
-    rows, cols = _shape(e.a)
+    rows, cols = E.shape(e.a)
     if _dim(cols) == 1 and _dim(rows) != 1:  # column -> diagonal matrix
         return _product(_build(e.a, r, "0", ctx), [Term(sympy.Integer(1), {}, ctx.atom("δ", r, c))])
     if _dim(rows) == 1 and _dim(cols) != 1:  # row -> diagonal matrix
@@ -318,14 +316,14 @@ def _jvp(e: E.Expr, wrt: E.Expr, v: E.Expr, r: str, c: str, ctx: _Ctx) -> list[T
 
 
 def _jat(part, wrt, v, r, c, ctx):
-    pr, pc = _shape(part)
+    pr, pc = E.shape(part)
     return _jvp(part, wrt, v, _pin(pr, r), _pin(pc, c), ctx)
 
 
 def _j_matmul(e, wrt, v, r, c, ctx):
-    inner = _shape(e.a)[1]
+    inner = E.shape(e.a)[1]
     k = _pin(inner, ctx.fresh())
-    ar, bc = _pin(_shape(e.a)[0], r), _pin(_shape(e.b)[1], c)
+    ar, bc = _pin(E.shape(e.a)[0], r), _pin(E.shape(e.b)[1], c)
     out = (_product(_jvp(e.a, wrt, v, ar, k, ctx), _build(e.b, k, bc, ctx))
            + _product(_build(e.a, ar, k, ctx), _jvp(e.b, wrt, v, k, bc, ctx)))
     if k != "0":
@@ -355,7 +353,7 @@ def _j_apply(e, wrt, v, r, c, ctx):
 def _j_softmax(e, wrt, v, r, c, ctx):
     # d softmax(Z)[r, c] = P[r, c] (dZ[r, c] − Σ_q P[r, q] dZ[r, q]): polynomial in the atoms P
     q = ctx.fresh()
-    cols = _shape(e.a)[1]
+    cols = E.shape(e.a)[1]
     row_sum = _product(_build(e, r, q, ctx), _jvp(e.a, wrt, v, r, q, ctx))
     for t in row_sum:
         t.dummies[q] = _dim(cols)
@@ -365,7 +363,7 @@ def _j_softmax(e, wrt, v, r, c, ctx):
 def _j_sum(e, wrt, v, r, c, ctx):
     axes = {None: (0, 1), 0: (0,), 1: (1,)}[e.axis]
     (sr, sc), dummies = _summed(e.a, axes, ctx)
-    rows, cols = _shape(e.a)
+    rows, cols = E.shape(e.a)
     out = _jvp(e.a, wrt, v, sr or _pin(rows, r), sc or _pin(cols, c), ctx)
     for t in out:
         t.dummies.update(dummies)
@@ -376,7 +374,7 @@ def _j_trace(e, wrt, v, r, c, ctx):
     k = ctx.fresh()
     out = _jvp(e.a, wrt, v, k, k, ctx)
     for t in out:
-        t.dummies[k] = _dim(_shape(e.a)[0])
+        t.dummies[k] = _dim(E.shape(e.a)[0])
     return out
 
 
@@ -391,7 +389,7 @@ def _j_inner(e, wrt, v, r, c, ctx):
 
 
 def _j_diag(e, wrt, v, r, c, ctx):
-    rows, cols = _shape(e.a)
+    rows, cols = E.shape(e.a)
     delta = [Term(sympy.Integer(1), {}, ctx.atom("δ", r, c))]
     if _dim(cols) == 1 and _dim(rows) != 1:
         return _product(_jvp(e.a, wrt, v, r, "0", ctx), delta)
