@@ -343,8 +343,6 @@ def fmt_shape(s) -> str:
     return f"({s[0]}, {s[1]})"
 
 
-_fmt = fmt_shape
-
 
 def shape_or_none(e: Expr):
     """The shape of e, or None when it is ill-formed."""
@@ -368,9 +366,9 @@ def _broadcast(e, what: str):
             out.append(x)
             stretched.append(("b", axis))
         else:
-            raise ShapeError(f"{what}: shapes {_fmt(sa)} and {_fmt(sb)} do not match")
+            raise ShapeError(f"{what}: shapes {fmt_shape(sa)} and {fmt_shape(sb)} do not match")
     if len(stretched) == 2 and stretched[0][0] != stretched[1][0] and sa != (1, 1) and sb != (1, 1):
-        raise ShapeError(f"{what}: broadcasting {_fmt(sa)} against {_fmt(sb)} is ambiguous "
+        raise ShapeError(f"{what}: broadcasting {fmt_shape(sa)} against {fmt_shape(sb)} is ambiguous "
                          "(a column against a row makes an outer sum/product)")
     return tuple(out)
 
@@ -378,7 +376,7 @@ def _broadcast(e, what: str):
 def _matmul_shape(e):
     sa, sb = shape(e.a), shape(e.b)
     if sa[1] != sb[0]:
-        raise ShapeError(f"matrix product: shapes {_fmt(sa)} @ {_fmt(sb)} do not match "
+        raise ShapeError(f"matrix product: shapes {fmt_shape(sa)} @ {fmt_shape(sb)} do not match "
                          f"({sa[1]} columns against {sb[0]} rows)")
     return (sa[0], sb[1])
 
@@ -386,7 +384,7 @@ def _matmul_shape(e):
 def _square(e, what):
     s = shape(e.a)
     if s[0] != s[1]:
-        raise ShapeError(f"{what} needs a square matrix, got {_fmt(s)}")
+        raise ShapeError(f"{what} needs a square matrix, got {fmt_shape(s)}")
     return s
 
 
@@ -403,7 +401,7 @@ def _diag_shape(e):
         return (c, c)
     if r == c:
         return (r, 1)
-    raise ShapeError(f"diag needs a vector or a square matrix, got {_fmt((r, c))}")
+    raise ShapeError(f"diag needs a vector or a square matrix, got {fmt_shape((r, c))}")
 
 
 def _sum_shape(e):
@@ -414,19 +412,19 @@ def _sum_shape(e):
 def _inner_shape(e):
     sa, sb = shape(e.a), shape(e.b)
     if sa != sb:
-        raise ShapeError(f"inner product: shapes {_fmt(sa)} and {_fmt(sb)} differ")
+        raise ShapeError(f"inner product: shapes {fmt_shape(sa)} and {fmt_shape(sb)} differ")
     return (1, 1)
 
 
 def _pow_shape(e):
     if shape(e.b) != (1, 1):
-        raise ShapeError(f"power: the exponent must be a scalar, got shape {_fmt(shape(e.b))}")
+        raise ShapeError(f"power: the exponent must be a scalar, got shape {fmt_shape(shape(e.b))}")
     return shape(e.a)
 
 
 def _grad_shape(e):
     if shape(e.f) != (1, 1):
-        raise ShapeError(f"gradient: f must be scalar, got shape {_fmt(shape(e.f))}")
+        raise ShapeError(f"gradient: f must be scalar, got shape {fmt_shape(shape(e.f))}")
     _check_wrt(e)
     return shape(e.wrt)
 
@@ -435,7 +433,7 @@ def _jacobian_shape(e):
     sf, sx = shape(e.f), shape(e.wrt)
     _check_wrt(e)
     if 1 not in sf or 1 not in sx:
-        raise ShapeError(f"jacobian: f and wrt must be vectors, got {_fmt(sf)} and {_fmt(sx)}")
+        raise ShapeError(f"jacobian: f and wrt must be vectors, got {fmt_shape(sf)} and {fmt_shape(sx)}")
     length = lambda s: s[0] * s[1]  # noqa: E731 - a vector's length
     return (length(sf), length(sx))
 
@@ -443,8 +441,8 @@ def _jacobian_shape(e):
 def _directional_shape(e):
     _check_wrt(e)
     if shape(e.direction) != shape(e.wrt):
-        raise ShapeError(f"directional: the direction has shape {_fmt(shape(e.direction))}, "
-                         f"wrt has {_fmt(shape(e.wrt))}")
+        raise ShapeError(f"directional: the direction has shape {fmt_shape(shape(e.direction))}, "
+                         f"wrt has {fmt_shape(shape(e.wrt))}")
     return shape(e.f)
 
 
