@@ -423,8 +423,7 @@ def check_all(claims, seed: int = 0, limits: Limits | None = None, progress=None
     return _check_parallel(claims, seed, limits, progress, jobs)
 
 
-def _worker(claims, tasks, seed, exact_s, numeric_s, symbolic, queue):
-    limits = Limits(exact_s, numeric_s, symbolic=symbolic)
+def _worker(claims, tasks, seed, limits, queue):
     while (i := tasks.get()) is not None:
         queue.put((i, check(claims[i], seed, limits)))
 
@@ -436,7 +435,7 @@ def _check_parallel(claims, seed, limits, progress, jobs) -> list[Result]:
         tasks.put(i)
     for _ in range(jobs):
         tasks.put(None)
-    procs = [ctx.Process(target=_worker, args=(claims, tasks, seed, limits.exact, limits.numeric, limits.symbolic, results_q),
+    procs = [ctx.Process(target=_worker, args=(claims, tasks, seed, limits, results_q),
                          daemon=True) for _ in range(jobs)]
     results: list[Result | None] = [None] * len(claims)
     done = 0

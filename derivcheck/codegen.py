@@ -167,6 +167,9 @@ def _scalar_out_of_products(e, scalars: frozenset):
     return sympy.Mul(*factors) * e.func(*operands) if factors else e
 
 
+_LOG_REWRITTEN = (_F["sigmoid"], _F["softmax_rows"], _F["softmax_cols"])  # their logs have a safe form above
+
+
 def _rewrite(e, scalars: frozenset = frozenset()):
     for _ in range(10):
         before = e
@@ -305,9 +308,9 @@ def generate(kernel: Kernel, claims: dict, results: dict) -> str:
     # forward: the loss's defined intermediates, in order; the loss itself in a numerically safe form
     forward_nodes = _defined_order([kernel.loss])
     forward = {d.name: convert(d.body) for d in forward_nodes}
-    elementwise = {sympy.Symbol(n): body for n, body in forward.items()
-                   if isinstance(body, sympy.Function) or body.func in (sympy.tanh, sympy.exp)}
-    # log(A) with A = σ(Z) cached: take the log of σ(Z) itself, so the rewrites can make it stable
+    # log(A) with A = σ(Z) or softmax(Z) cached: take the log of the activation itself, so that the
+    # rewrites can make it stable (log σ → −softplus, log softmax → log-softmax)
+    elementwise = {sympy.Symbol(n): body for n, body in forward.items() if _rewrite(body).func in _LOG_REWRITTEN}
     under_log = {sympy.log: lambda e: sympy.log(e.args[0].xreplace(elementwise))}
     forward_lines = [_Line(d.name, printer.doprint(_rewrite(forward[d.name].replace(
         lambda e: e.func in under_log, lambda e: under_log[e.func](e))))) for d in forward_nodes]
