@@ -105,12 +105,21 @@ def _fill(c, e):
     return _F[e.kind](*size) if e.kind != "eye" else _F["eye"](size[0])
 
 
+def _term(c, x: E.Expr, other: E.Expr):
+    """ones(N, 1) @ b added to a matrix of N rows is b broadcast over the rows, which NumPy does by
+    itself (decided here, where the shapes are known)."""
+    if (isinstance(x, E.MatMul) and isinstance(x.a, E.Fill) and x.a.kind == "ones"
+            and sympy.sympify(x.a.cols) == 1 and E.shape(other) == E.shape(x)):
+        return c(x.b)
+    return c(x)
+
+
 _CODE_FORM = {
     E.Symbol: lambda c, e: sympy.Symbol(e.name),
     E.Defined: lambda c, e: sympy.Symbol(e.name),
     E.Scalar: lambda c, e: sympy.sympify(e.value),
     E.Fill: _fill,
-    E.Add: lambda c, e: c(e.a) + c(e.b),
+    E.Add: lambda c, e: _term(c, e.a, e.b) + _term(c, e.b, e.a),
     E.Mul: lambda c, e: c(e.a) * c(e.b),
     E.Pow: lambda c, e: c(e.a) ** c(e.b),
     E.MatMul: lambda c, e: _F["matmul"](c(e.a), c(e.b)),
@@ -125,15 +134,6 @@ _CODE_FORM = {
 
 _w, _v = sympy.Wild("w"), sympy.Wild("v")
 _T, _MM, _ONES = _F["transpose"], _F["matmul"], _F["ones"]
-
-
-def _drop_broadcast_ones(e):
-    """X W + ones(N, 1) b → X W + b: NumPy broadcasts the row b over the rows."""
-    if not e.is_Add:
-        return e
-    terms = [t.args[1] if (t.func == _MM and t.args[0].func == _ONES and t.args[0].args[1] == 1) else t
-             for t in e.args]
-    return sympy.Add(*terms)
 
 
 _REWRITES = [  # (pattern, replacement), applied in order until nothing changes
@@ -175,7 +175,6 @@ def _rewrite(e, scalars: frozenset = frozenset()):
         before = e
         for pattern, replacement in _REWRITES:
             e = e.replace(pattern, replacement)
-        e = e.replace(lambda x: x.is_Add, _drop_broadcast_ones)
         e = e.replace(lambda x: getattr(x.func, "__name__", None) in _LINEAR,
                       lambda x: _scalar_out_of_products(x, scalars))
         if e == before:
