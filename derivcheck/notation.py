@@ -1,7 +1,8 @@
 """Mathematical notation for reports: expressions as LaTeX and presentation MathML.
 
 One table (``_NOTATION``) says how each node is written, as a small layout
-tree; two renderers turn a layout into LaTeX or MathML.  Names and constants
+tree; two renderers (a table for LaTeX, a method per kind for MathML) turn a
+layout into LaTeX or MathML.  Names and constants
 (``W1`` → W₁, ``sigma``, ``1/m``) are printed by SymPy's own LaTeX and MathML
 printers.  The nodes themselves are not handed to SymPy's matrix-expression
 classes: those refuse what the documents write (a bias row broadcast over
@@ -198,28 +199,25 @@ _NOTATION = {
 
 
 def _latex(lay) -> str:
-    kind = lay[0]
-    if kind == "atom":
-        return sympy.latex(lay[1])
-    if kind == "op":
-        return f" {lay[1]} " if lay[1] not in ("\\,", "[", "]") else lay[1]
-    if kind == "row":
-        return "".join(_latex(x) for x in lay[1])
-    if kind == "paren":
-        return f"\\left({_latex(lay[1])}\\right)"
-    if kind == "sup":
-        return f"{{{_latex(lay[1])}}}^{{{_latex(lay[2]).strip()}}}"
-    if kind == "sub":
-        return f"{{{_latex(lay[1])}}}_{{{_latex(lay[2]).strip()}}}"
-    if kind == "frac":
-        return f"\\frac{{{_latex(lay[1])}}}{{{_latex(lay[2])}}}"
-    if kind == "call":
-        return f"{lay[1]}\\left({_latex(lay[3])}\\right)"
-    if kind == "abs":
-        return f"\\left|{_latex(lay[1])}\\right|"
-    if kind == "sqrt":
-        return f"\\sqrt{{{_latex(lay[1])}}}"
-    raise ValueError(kind)
+    return _LATEX[lay[0]](*lay[1:])
+
+
+def _script(mark):
+    return lambda base, script: f"{{{_latex(base)}}}{mark}{{{_latex(script).strip()}}}"
+
+
+_LATEX = {  # layout kind -> LaTeX
+    "atom": lambda obj: sympy.latex(obj),
+    "op": lambda latex, mathml: latex if latex in ("\\,", "[", "]") else f" {latex} ",
+    "row": lambda items: "".join(_latex(x) for x in items),
+    "paren": lambda x: f"\\left({_latex(x)}\\right)",
+    "sup": _script("^"),
+    "sub": _script("_"),
+    "frac": lambda num, den: f"\\frac{{{_latex(num)}}}{{{_latex(den)}}}",
+    "call": lambda latex_name, mathml_name, x: f"{latex_name}\\left({_latex(x)}\\right)",
+    "abs": lambda x: f"\\left|{_latex(x)}\\right|",
+    "sqrt": lambda x: f"\\sqrt{{{_latex(x)}}}",
+}
 
 
 def symbol_latex(name: str) -> str:
@@ -255,35 +253,45 @@ class _MathML:
         return mo
 
     def render(self, lay):
-        kind = lay[0]
-        if kind == "atom":
-            return self.printer._print(lay[1])
-        if kind == "op":
-            return self.el("mo", text=lay[2])
-        if kind == "row":
-            return self.el("mrow", *[self.render(x) for x in lay[1]])
-        if kind == "paren":
-            return self.el("mrow", self.fence("("), self.render(lay[1]), self.fence(")"))
-        if kind == "sup":
-            exp = self.render(lay[2])
-            if lay[2][0] == "op":  # ᵀ is an identifier-like superscript, not an operator
-                exp = self.el("mi", text=lay[2][2])
-            return self.el("msup", self.el("mrow", self.render(lay[1])), self.el("mrow", exp))
-        if kind == "sub":
-            return self.el("msub", self.el("mrow", self.render(lay[1])), self.el("mrow", self.render(lay[2])))
-        if kind == "frac":
-            return self.el("mfrac", self.el("mrow", self.render(lay[1])), self.el("mrow", self.render(lay[2])))
-        if kind == "call":
-            name = self.el("mi", text=lay[2])
-            if len(lay[2]) > 1:
-                name.setAttribute("mathvariant", "normal")
-            return self.el("mrow", name, self.el("mo", text="\u2061"), self.fence("("),
-                           self.render(lay[3]), self.fence(")"))
-        if kind == "abs":
-            return self.el("mrow", self.el("mo", text="|"), self.render(lay[1]), self.el("mo", text="|"))
-        if kind == "sqrt":
-            return self.el("msqrt", self.render(lay[1]))
-        raise ValueError(kind)
+        return getattr(self, f"_{lay[0]}")(*lay[1:])  # one method per layout kind
+
+    def _atom(self, obj):
+        return self.printer._print(obj)
+
+    def _op(self, latex, mathml):
+        return self.el("mo", text=mathml)
+
+    def _row(self, items):
+        return self.el("mrow", *[self.render(x) for x in items])
+
+    def _paren(self, x):
+        return self.el("mrow", self.fence("("), self.render(x), self.fence(")"))
+
+    def _pair(self, tag, a, b):
+        return self.el(tag, self.el("mrow", a), self.el("mrow", b))
+
+    def _sup(self, base, exp):
+        # ᵀ is an identifier-like superscript, not an operator
+        script = self.el("mi", text=exp[2]) if exp[0] == "op" else self.render(exp)
+        return self._pair("msup", self.render(base), script)
+
+    def _sub(self, base, sub):
+        return self._pair("msub", self.render(base), self.render(sub))
+
+    def _frac(self, num, den):
+        return self._pair("mfrac", self.render(num), self.render(den))
+
+    def _call(self, latex_name, mathml_name, x):
+        name = self.el("mi", text=mathml_name)
+        if len(mathml_name) > 1:
+            name.setAttribute("mathvariant", "normal")
+        return self.el("mrow", name, self.el("mo", text="\u2061"), self.fence("("), self.render(x), self.fence(")"))
+
+    def _abs(self, x):
+        return self.el("mrow", self.el("mo", text="|"), self.render(x), self.el("mo", text="|"))
+
+    def _sqrt(self, x):
+        return self.el("msqrt", self.render(x))
 
 
 def to_mathml(*parts, display: bool = True) -> str:
