@@ -247,7 +247,7 @@ def _grad_value(e, r, c, ctx):
     """Entry (r, c) of ∂f/∂wrt, read off the directional derivative along a fresh direction."""
     v = E.Symbol(f"@dir{next(ctx.counter)}", *E.shape(e.wrt))
     terms = _normal(_jvp(e.f, e.wrt, v, "0", "0", ctx), ctx)
-    return _read_off(terms, v.name, r, c, ctx)
+    return _read_off(terms, v.name, (r, c), ctx)
 
 
 def _jacobian_value(e, r, c, ctx):
@@ -255,14 +255,16 @@ def _jacobian_value(e, r, c, ctx):
     frows, fcols = E.shape(e.f)
     fr, fc = (r, "0") if _dim(fcols) == 1 else ("0", r)
     terms = _normal(_jvp(e.f, e.wrt, v, fr, fc, ctx), ctx)
-    return _read_off(terms, v.name, c, c, ctx, vector=True)
+    # wrt is a vector: its one real index (the other is pinned to 0) becomes the Jacobian's column
+    return _read_off(terms, v.name, (c, c), ctx)
 
 
-def _read_off(terms, vname, r, c, ctx, vector=False):
-    """Remove the direction's entry from each term of a linear form; its indices become (r, c)."""
+def _read_off(terms, vname, targets, ctx):
+    """Remove the direction's entry from each term of a linear form; its (row, col) indices become
+    ``targets``."""
     out = []
     for t in terms:
-        found = [s for s in t.mono.free_symbols if ctx.atoms[s].key == vname]
+        found = [s for s in t.mono.free_symbols if s in ctx.atoms and ctx.atoms[s].key == vname]
         if len(found) != 1 or not _linear_in(t.mono, found[0]):
             raise Unsupported("the directional derivative is not a plain linear form")
         s = found[0]
@@ -270,7 +272,6 @@ def _read_off(terms, vname, r, c, ctx, vector=False):
         mono = sympy.cancel(t.mono / s)
         dummies = dict(t.dummies)
         renames = {}
-        targets = (c, c) if vector else (r, c)
         for slot, target in zip((a.row, a.col), targets):
             if slot == "0":
                 continue
@@ -482,9 +483,7 @@ def _contract(t: Term, ctx: _Ctx) -> Term | None:
             elif a.col in t.dummies:
                 del t.dummies[a.col]
                 t.mono = _rename(rest, {a.col: a.row}, ctx)
-            elif "0" in (a.row, a.col):
-                continue
-            else:
+            else:  # two free or pinned indices: the delta stays a factor
                 continue
             changed = True
             break
