@@ -47,6 +47,15 @@ def best_of(fns, budget=1.5):
     return times
 
 
+def _torch_backward(arrays: dict, loss_of, params=("W1", "b1", "W2", "b2")):
+    """torch autograd's backward on one forward graph of ``loss_of`` (None without torch)."""
+    if torch is None:
+        return None
+    t = {k: torch.tensor(v, requires_grad=k in params) for k, v in arrays.items()}
+    loss, leaves = loss_of(t), [t[p] for p in params]
+    return lambda: torch.autograd.grad(loss, leaves, retain_graph=True)
+
+
 # ---------------------------------------------------------------- ng_two_layer
 
 
@@ -70,17 +79,11 @@ def ng_case(m, h, rng):
     def matmuls():
         return X.T @ dZ1, cache["A1"].T @ dZ2, dZ2 @ W2.T
 
-    torch_backward = None
-    if torch is not None:
-        t = {k: torch.tensor(v, requires_grad=k in ("W1", "b1", "W2", "b2"))
-             for k, v in dict(X=X, y=y, W1=W1, b1=b1, W2=W2, b2=b2).items()}
+    def loss(t):
         z2 = torch.tanh(t["X"] @ t["W1"] + t["b1"]) @ t["W2"] + t["b2"]
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(z2, t["y"])
-        params = [t["W1"], t["b1"], t["W2"], t["b2"]]
+        return torch.nn.functional.binary_cross_entropy_with_logits(z2, t["y"])
 
-        def torch_backward():
-            return torch.autograd.grad(loss, params, retain_graph=True)
-
+    torch_backward = _torch_backward(dict(X=X, y=y, W1=W1, b1=b1, W2=W2, b2=b2), loss)
     return (lambda: ng_two_layer.backward(cache)), hand, matmuls, torch_backward
 
 
@@ -106,17 +109,11 @@ def sg_case(n, h, rng):
     def matmuls():
         return X.T @ dA1, cache["H1"].T @ dA2, dA2 @ W2.T
 
-    torch_backward = None
-    if torch is not None:
-        t = {k: torch.tensor(v, requires_grad=k in ("W1", "b1", "W2", "b2"))
-             for k, v in dict(X=X, Y=Y, W1=W1, b1=b1, W2=W2, b2=b2).items()}
+    def loss(t):
         a2 = torch.relu(t["X"] @ t["W1"] + t["b1"]) @ t["W2"] + t["b2"]
-        loss = -(t["Y"] * torch.log_softmax(a2, dim=1)).sum() / n
-        params = [t["W1"], t["b1"], t["W2"], t["b2"]]
+        return -(t["Y"] * torch.log_softmax(a2, dim=1)).sum() / n
 
-        def torch_backward():
-            return torch.autograd.grad(loss, params, retain_graph=True)
-
+    torch_backward = _torch_backward(dict(X=X, Y=Y, W1=W1, b1=b1, W2=W2, b2=b2), loss)
     return (lambda: sg_two_layer.backward(cache)), hand, matmuls, torch_backward
 
 
