@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from derivcheck.catalog import load_paths  # noqa: E402
 from derivcheck.check import _COMPARISONS  # noqa: E402
+from derivcheck.claims import PROVABLE_KINDS  # noqa: E402
 from derivcheck.exact import exact_stage  # noqa: E402
 from derivcheck.instances import claim_rng  # noqa: E402
 
@@ -67,7 +68,7 @@ def main():
     print(f"catalog: {len(claims)} claims")
     print(f"cold wall time of `python -m derivcheck all --no-report`: {wall:.2f} s "
           f"(target {TARGET_SECONDS:.0f} s, ratio {wall / TARGET_SECONDS:.2f})")
-    holding = [c for c in claims if c["kind"] in ("identity", "gradient", "jacobian", "directional", "derivation")
+    holding = [c for c in claims if c["kind"] in PROVABLE_KINDS
                and c["verdict"] in ("proved", "proved_at_shapes", "confirmed")]
     proved = len([c for c in holding if c["verdict"] == "proved"])
     print(f"proved for all dimensions: {proved} of {len(holding)} identity/derivative/derivation claims that hold "

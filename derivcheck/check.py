@@ -301,7 +301,9 @@ def _check_derivation(claim: Claim, seed: int, limits: Limits) -> Verdict:
         reason += "; the last line nevertheless equals the first (the conclusion is right, the derivation is not)"
     elif end.status == "refuted":
         reason += "; the conclusion (last line = first line) is false"
-    return Verdict(worst.status, reason, counterexample=decisive.verdict.counterexample, steps=steps)
+    verdict = Verdict(worst.status, reason, counterexample=decisive.verdict.counterexample, steps=steps)
+    verdict.alarm = next((s.verdict.alarm for s in steps if s.verdict.alarm), "")  # a step's internal error is the claim's
+    return verdict
 
 
 def _to_mp_value(v):

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 from .expr import Expr, as_expr
 
-__all__ = ["Claim", "Kernel", "KINDS", "identity", "gradient", "jacobian", "directional", "value", "derivation"]
+__all__ = ["Claim", "Kernel", "KINDS", "PROVABLE_KINDS", "identity", "gradient", "jacobian", "directional", "value", "derivation"]
 
 KINDS = ("identity", "gradient", "jacobian", "directional", "value", "derivation")
+PROVABLE_KINDS = ("identity", "gradient", "jacobian", "directional", "derivation")  # all but worked numbers
 EXPECTATIONS = ("holds", "fails")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .catalog import ClaimFileError, load_kernels, load_paths
 from .check import Limits, check_all
+from .claims import PROVABLE_KINDS
 from .verdict import VERDICTS, summary_of, to_json
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -95,7 +96,7 @@ def _summary(results) -> str:
                     lines.append(f"      true gradient: {d.truth}")
             if r.note:
                 lines.append(f"      note: {r.note}")
-    symbolic = [r for r in results if r.kind in ("identity", "gradient", "jacobian", "directional", "derivation")
+    symbolic = [r for r in results if r.kind in PROVABLE_KINDS
                 and r.verdict.holds]
     if symbolic:
         proved = sum(r.verdict.status == "proved" for r in symbolic)
@@ -118,7 +119,7 @@ def _run(claims, args) -> int:
         return EXIT_UNUSABLE
     results = check_all(claims, seed=args.seed, limits=Limits(args.time_limit, args.time_limit, symbolic=args.proof),
                         progress=_progress, jobs=args.jobs)
-    alarms = [r for r in results if r.verdict.alarm or any(st.verdict.alarm for st in r.verdict.steps)]
+    alarms = [r for r in results if r.verdict.alarm]
     for r in alarms:
         print(f"derivcheck: INTERNAL ERROR in claim {r.id}: the symbolic proof and the exact check disagree; "
               "the verdict follows the counterexample; please report it", file=sys.stderr)

@@ -310,9 +310,9 @@ def generate(kernel: Kernel, claims: dict, results: dict) -> str:
     # log(A) with A = σ(Z) or softmax(Z) cached: take the log of the activation itself, so that the
     # rewrites can make it stable (log σ → −softplus, log softmax → log-softmax)
     elementwise = {sympy.Symbol(n): body for n, body in forward.items() if _rewrite(body).func in _LOG_REWRITTEN}
-    under_log = {sympy.log: lambda e: sympy.log(e.args[0].xreplace(elementwise))}
     forward_lines = [_Line(d.name, printer.doprint(_rewrite(forward[d.name].replace(
-        lambda e: e.func in under_log, lambda e: under_log[e.func](e))))) for d in forward_nodes]
+        lambda e: e.func == sympy.log, lambda e: sympy.log(e.args[0].xreplace(elementwise))))))
+        for d in forward_nodes]
     reuse = {body: sympy.Symbol(n) for n, body in forward.items() if n != kernel.loss.name}
 
     # backward: intermediates named in the claims, then each gradient, sharing common subexpressions

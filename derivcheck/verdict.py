@@ -94,7 +94,7 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        if self.verdict.alarm or any(st.verdict.alarm for st in self.verdict.steps):
+        if self.verdict.alarm:
             return False
         if self.expected is None:
             return self.verdict.holds
