@@ -20,8 +20,6 @@ forward definition's body in the backward formulas becomes that cached name
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from . import expr as E
 from .claims import Claim, Kernel
+from .files import write_atomically
 from .functions import PRIMES
 from .printing import to_text
 from .verdict import HOLDS, Result
@@ -368,15 +367,7 @@ def write_kernels(kernels: list[Kernel], claims: list[Claim], results: list[Resu
             continue
         except KernelError as exc:
             messages.append(f"not generated: {exc}")
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        target = directory / name
-        if target.exists() and target.read_text(encoding="utf-8") == text:
-            continue
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-        messages.append(f"regenerated {target.name}")
-    return messages
+    changed = {name: text.encode("utf-8") for name, text in files.items()
+               if not (directory / name).exists() or (directory / name).read_text(encoding="utf-8") != text}
+    write_atomically(directory, changed)
+    return messages + [f"regenerated {name}" for name in changed]

@@ -10,9 +10,7 @@ left out for that reason (``--json`` and benchmarks/bench_check.py have them).
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -27,6 +25,7 @@ from markupsafe import Markup
 
 from . import expr as E
 from .claims import Claim
+from .files import write_atomically
 from .notation import to_latex, to_mathml
 from .plots import convergence_svgs
 from .verdict import HOLDS, VERDICTS, Result, summary_of, to_json
@@ -364,28 +363,6 @@ def render_json(data: ReportData) -> str:
 # ---------------------------------------------------------------- writing
 
 
-def _write_atomically(directory: Path, files: dict[str, bytes]) -> None:
-    """All files or none: each is written beside its target, then all are renamed into place."""
-    directory.mkdir(parents=True, exist_ok=True)
-    temps = {}
-    try:
-        for name, data in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-            temps[name] = tmp
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        for name, tmp in temps.items():
-            os.replace(tmp, directory / name)
-        temps.clear()
-    finally:
-        for tmp in temps.values():
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-
 def tex_engine() -> list[str] | None:
     """The command that turns report.tex into a PDF here, or None."""
     if shutil.which("latexmk"):
@@ -427,5 +404,5 @@ def write_reports(directory, claims: list[Claim], results: list[Result], seed: i
         messages.append(message)
         if pdf_bytes is not None:
             files["report.pdf"] = pdf_bytes
-    _write_atomically(Path(directory), files)
+    write_atomically(Path(directory), files)
     return messages

@@ -99,7 +99,8 @@ def test_a_failed_run_leaves_the_previous_reports_intact(checked, tmp_path, monk
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(report.os, "fsync", disk_full)  # the disk fills up while writing
+    from derivcheck import files
+    monkeypatch.setattr(files.os, "fsync", disk_full)  # the disk fills up while writing
     with pytest.raises(OSError):
         _write(tmp_path, *checked, stamp="2027-01-01 00:00:00 UTC")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # and no temporary files are left
