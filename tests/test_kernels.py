@@ -182,3 +182,14 @@ def test_softmax_and_bce_kernels_are_stable_for_large_logits():
     loss, cache = ng_two_layer.forward(X, y, W1, b1, W2, b2)
     assert np.isfinite(loss) and loss > 100
     assert all(np.all(np.isfinite(g)) for g in ng_two_layer.backward(cache).values())
+
+
+def test_write_kernels_writes_what_changed_and_only_that(checked, tmp_path):
+    from derivcheck.codegen import write_kernels
+
+    claims, results = checked
+    first = write_kernels(list(KERNELS.values()), list(claims.values()), list(results.values()), tmp_path)
+    assert sorted(first) == sorted(f"regenerated {name}.py" for name in KERNELS)
+    assert (tmp_path / "ng_two_layer.py").read_text() == (KERNEL_DIR / "ng_two_layer.py").read_text()
+    assert write_kernels(list(KERNELS.values()), list(claims.values()), list(results.values()), tmp_path) == []
+    assert not list(tmp_path.glob(".*.tmp"))
