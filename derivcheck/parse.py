@@ -23,7 +23,7 @@ from .claims import KINDS, Claim
 from .functions import PRIME_SUFFIX
 from .vocabulary import CALLS
 
-__all__ = ["ClaimFileError", "ExpressionError", "parse_expression", "parse_relation", "load_toml"]
+__all__ = ["ClaimFileError", "ExpressionError", "parse_expression", "parse_relation", "load_toml", "load_scope"]
 
 
 class ClaimFileError(Exception):
@@ -239,6 +239,20 @@ def _check_name(f: _File, name: str, taken: dict, what: str):
 def load_toml(path: Path) -> list[Claim]:
     """Claims from a TOML claim file.  File-level problems raise ClaimFileError;
     a claim whose expressions are outside the vocabulary is returned with ``error`` set."""
+    f, data, scope, relations = _read(path)
+    claims = data.get("claim", [])
+    if not isinstance(claims, list):
+        f.fail(f.key_line("claim"), "claims are written as [[claim]] tables")
+    return [_claim(f, c, scope, tuple(relations)) for c in claims]
+
+
+def load_scope(path: Path) -> Scope:
+    """The dimensions, symbols and definitions of a TOML claim file, without its claims
+    (gradcheck's spec mode names the loss by its definition)."""
+    return _read(path)[2]
+
+
+def _read(path: Path):
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -304,11 +318,7 @@ def load_toml(path: Path) -> list[Claim]:
             scope.defines[name] = E.define(name, parse_expression(body, scope))
         except ExpressionError as exc:
             f.fail(line, f"in the definition of {name}: {exc}")
-
-    claims = data.get("claim", [])
-    if not isinstance(claims, list):
-        f.fail(f.key_line("claim"), "claims are written as [[claim]] tables")
-    return [_claim(f, c, scope, tuple(relations)) for c in claims]
+    return f, data, scope, relations
 
 
 def _list(f: _File, data: dict, key: str) -> list:

@@ -284,3 +284,68 @@ def test_code_that_writes_into_its_arguments_is_refused():
     params, X, y = _data()
     with pytest.raises(GradcheckError, match="in place"):
         check_gradients(sneaky, grads, params=params, args=(X, y))
+
+
+# ---------------------------------------------------------------- spec mode
+
+SPEC = """
+dims = ["m", "n", "h"]
+[symbols]
+X = ["m", "n"]
+W1 = ["n", "h"]
+b1 = [1, "h"]
+W2 = ["h", "h"]
+b2 = [1, "h"]
+y = ["m", "h"]
+[define]
+A = "tanh(X @ W1 + b1)"
+L = "sum((A @ W2 + b2 - y)**2) / (2*m)"
+"""
+
+
+@pytest.fixture
+def spec(tmp_path):
+    from derivcheck.gradcheck import Spec
+
+    path = tmp_path / "net.toml"
+    path.write_text(SPEC)
+    return Spec.from_toml(path, "L", args=("X", "y"))
+
+
+def test_spec_mode_judges_the_code_against_the_50_digit_truth(spec):
+    params, X, y = _data()
+    report = check_gradients(loss, grads, params=params, args=(X, y), spec=spec)
+    assert report.ok and report.mode.startswith("specification")
+    assert all(r.error < 1e-13 and r.tolerance < 1e-9 for r in report.rows), str(report)
+    wrong = check_gradients(loss, lambda p, X, y: grads(p, X, y, "entry"), params=params, args=(X, y), spec=spec)
+    (entry,) = wrong.row("W1").entries
+    assert entry.index == (3, 2) and abs(entry.claimed - entry.true - 0.25) < 1e-12
+    assert wrong.row("W1").diagnosis == ""  # one entry off by 0.25 is no named repair
+
+
+def test_a_relative_error_of_1e_7_is_caught_by_the_spec(spec):
+    params, X, y = _data()
+
+    def nearly(p, X, y):
+        g = grads(p, X, y)
+        return dict(g, W2=g["W2"] * (1 + 1e-7))
+
+    assert check_gradients(loss, nearly, params=params, args=(X, y), spec=spec).row("W2").status == "wrong"
+
+
+def test_a_spec_that_does_not_describe_the_code_decides_nothing(spec):
+    params, X, y = _data()
+    report = check_gradients(lambda p, X, y: 2 * loss(p, X, y), grads, params=params, args=(X, y), spec=spec)
+    assert {r.status for r in report.rows} == {"undecided"} and any("does not describe" in n for n in report.notes)
+
+
+def test_spec_errors_name_what_is_wrong(spec, tmp_path):
+    from derivcheck.gradcheck import Spec
+
+    params, X, y = _data()
+    with pytest.raises(GradcheckError, match="no definition named 'Loss'"):
+        Spec.from_toml(tmp_path / "net.toml", "Loss")
+    with pytest.raises(GradcheckError, match="do not name"):
+        check_gradients(loss, grads, params=params, args=(X, y), spec=Spec(spec.expr))
+    with pytest.raises(GradcheckError, match="dimension m is 8"):
+        check_gradients(loss, grads, params=params, args=(X, y[:3]), spec=spec)

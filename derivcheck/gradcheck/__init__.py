@@ -19,6 +19,7 @@ from a derivcheck claim file instead, at 50 digits.
 """
 from .api import GradcheckError, GradientCheckError, assert_gradients, check, check_gradients, check_layer, check_pair
 from .result import Entry, Report, Row
+from .spec import Spec
 
 __all__ = ["check_gradients", "check_layer", "check_pair", "check", "assert_gradients", "GradientCheckError",
-           "GradcheckError", "Report", "Row", "Entry"]
+           "GradcheckError", "Report", "Row", "Entry", "Spec"]

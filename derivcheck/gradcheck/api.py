@@ -40,7 +40,7 @@ def check_gradients(loss, grads=None, *, params: dict, args=(), kwargs=None, see
     ``gradcheck.Spec``) takes the truth from derivcheck's 50-digit forward mode
     instead of finite differences."""
     build = lambda dtype: calling.loss_problem(loss, grads, params, args, kwargs, dtype)
-    return _run(build, params, seed, probes, spec)
+    return _run(build, params, seed, probes, spec, _named_args(spec, args))
 
 
 def check_layer(forward, backward, *, inputs: dict, params: dict | None = None, args=(), kwargs=None,
@@ -51,7 +51,7 @@ def check_layer(forward, backward, *, inputs: dict, params: dict | None = None, 
     params = dict(params or {})
     build = lambda dtype: calling.layer_problem(forward, backward, inputs, params, args, kwargs, dtype,
                                                 np.random.default_rng([seed, 1]))
-    return _run(build, {**inputs, **params}, seed, probes, spec)
+    return _run(build, {**inputs, **params}, seed, probes, spec, {**inputs, **_named_args(spec, args)})
 
 
 def check_pair(forward, backward, *, inputs: dict, params: dict, args=(), kwargs=None, seed: int = 0,
@@ -59,7 +59,7 @@ def check_pair(forward, backward, *, inputs: dict, params: dict, args=(), kwargs
     """Check ``forward(*inputs, *params, *args, **kwargs) -> (loss, cache)`` and
     ``backward(cache) -> {parameter: gradient}`` (derivcheck's kernels have this shape)."""
     build = lambda dtype: calling.pair_problem(forward, backward, inputs, params, args, kwargs, dtype)
-    return _run(build, {**inputs, **params}, seed, probes, spec)
+    return _run(build, {**inputs, **params}, seed, probes, spec, {**inputs, **_named_args(spec, args)})
 
 
 def check(forward, backward=None, *, inputs: dict | None = None, params: dict, **kw) -> Report:
@@ -114,6 +114,12 @@ def _choose_dtype(build, arrays: dict, notes: list) -> Problem:
     return problem
 
 
+def _cast_like(v, problem: Problem):
+    if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating) and problem.dtype == np.float64:
+        return v.astype(np.float64)
+    return v
+
+
 def _sizes(problem: Problem) -> list:
     out = []
     for name, v in problem.point.items():
@@ -123,12 +129,20 @@ def _sizes(problem: Problem) -> list:
     return out
 
 
-def _run(build, arrays: dict, seed: int, probes: int, spec) -> Report:
+def _named_args(spec, args) -> dict:
+    if spec is None:
+        return {}
+    if len(spec.args) > len(args):
+        raise GradcheckError(f"the spec names {len(spec.args)} positional args, but {len(args)} were given")
+    return dict(zip(spec.args, args))
+
+
+def _run(build, arrays: dict, seed: int, probes: int, spec, named: dict | None = None) -> Report:
     start = time.perf_counter()
     notes: list = []
     problem = _choose_dtype(build, arrays, notes)
     rng = np.random.default_rng(seed)
-    truth = spec.bind(problem) if spec is not None else None
+    truth = spec.bind(problem, {k: _cast_like(v, problem) for k, v in (named or {}).items()}) if spec else None
     checker = Checker(problem, rng, truth, probes)
     mode = "specification (50-digit forward mode)" if truth else "finite differences"
     if truth is not None:
@@ -155,8 +169,9 @@ def _rows(problem: Problem, checker: Checker, notes: list) -> list:
         return [Row(n, "undecided", evidence="the loss is not deterministic", shape=point[n].shape)
                 for n in problem.candidates if n in point]
     if checker.truth is not None and checker.truth.mismatch:
-        return [Row(n, "undecided", evidence=checker.truth.mismatch, shape=point[n].shape)
-                for n in problem.candidates if n in point]
+        notes.append(checker.truth.mismatch)
+        return [Row(n, "undecided", evidence="the spec does not describe the code (see the note)",
+                    shape=point[n].shape) for n in problem.candidates if n in point]
     cache: dict = {}
 
     def raw_at(pt):
@@ -181,7 +196,8 @@ def _rows(problem: Problem, checker: Checker, notes: list) -> list:
         before = problem.evaluations
         row = _variable(problem, checker, name, raw_at, dict(ctx, others={k: np.asarray(v) for k, v in raw.items()
                                                                            if k != name and v is not None}))
-        row.evidence += f", {problem.evaluations - before} evaluations"
+        if problem.evaluations > before:
+            row.evidence += f", {problem.evaluations - before} evaluations"
         rows.append(row)
     return rows
 

@@ -326,7 +326,7 @@ def _region_repairs(G, mask, ctx, probes):
     yield "sign flipped in those entries", flipped
     k = _region_factor(probes, G, inside)
     named = [(v, label) for v, label in ctx["factors"] if k and abs(k / v - 1) < 1e-2]
-    if k and np.isfinite(k):
+    if k and np.isfinite(k) and np.count_nonzero(inside) >= 3:  # a free factor fits one or two entries trivially
         named.append((k, _plain(k)))
     for value, label in named:
         scaled = G.copy()
