@@ -17,6 +17,7 @@ from .parse import ClaimFileError, load_toml
 __all__ = ["ClaimFileError", "discover", "load_file", "load_paths", "load_kernels"]
 
 SUFFIXES = (".py", ".toml")
+DOCUMENT_SUFFIXES = (".md", ".markdown", ".tex", ".ipynb")
 
 
 def discover(directory: Path) -> list[Path]:
@@ -54,7 +55,7 @@ def _load_python(path: Path) -> list[Claim]:
     return list(claims)
 
 
-def load_file(path: Path) -> list[Claim]:
+def load_file(path: Path, declare=None) -> list[Claim]:
     path = Path(path)
     if not path.exists():
         raise ClaimFileError(f"{path}: no such file")
@@ -62,10 +63,14 @@ def load_file(path: Path) -> list[Claim]:
         return _load_python(path)
     if path.suffix == ".toml":
         return load_toml(path)
-    raise ClaimFileError(f"{path}: expected a .py or .toml claim file")
+    if path.suffix in DOCUMENT_SUFFIXES:  # a document as written: its displayed equations (latex/)
+        from .latex import load_document
+
+        return list(load_document(path, declare).claims)
+    raise ClaimFileError(f"{path}: expected a .py or .toml claim file, or a document (.md, .tex, .ipynb)")
 
 
-def load_paths(paths) -> list[Claim]:
+def load_paths(paths, declare=None) -> list[Claim]:
     """Claims from files and directories; all problems are collected into one ClaimFileError."""
     files: list[Path] = []
     errors: list[str] = []
@@ -77,7 +82,7 @@ def load_paths(paths) -> list[Claim]:
     claims: list[Claim] = []
     for path in files:
         try:
-            claims.extend(load_file(path))
+            claims.extend(load_file(path, declare))
         except ClaimFileError as exc:
             errors.append(str(exc))
     seen: dict[str, str] = {}

@@ -47,6 +47,8 @@ class Claim:
     origin: str = ""
     # set by a loader when the claim's text could not be turned into expressions
     error: str | None = None
+    # the equation as the document writes it (LaTeX), for claims read from a document
+    latex: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", parents=[common], help="check claim files (.py or .toml) or directories")
     c.add_argument("paths", nargs="+", metavar="PATH")
     c.add_argument("--report", metavar="DIR", help="also write the HTML, LaTeX and JSON reports into DIR")
+    c.add_argument("--declare", metavar="FILE", help="declarations (TOML) for the .md/.tex/.ipynb documents checked")
     ls = sub.add_parser("list", help="list the catalog's claims without checking them")
     ls.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the catalog)")
     ls.add_argument("--catalog", default="identities", metavar="DIR")
@@ -129,12 +130,25 @@ def _run(claims, args) -> int:
         print()
     else:
         print(_summary(results))
+        if _documents(args):
+            from .latex import coverage_text
+            print("\n" + coverage_text(_documents(args)))
     if args.command == "all":
         _write_kernels(args.catalog, claims, results)
     if args.report:
         if not _write_reports(args.report, claims, results, args):
             return EXIT_UNUSABLE
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _documents(args) -> list:
+    """The .md/.tex/.ipynb documents named on the command line, as loaded (for their coverage)."""
+    from .catalog import DOCUMENT_SUFFIXES
+
+    if args.command != "check":
+        return []
+    from .latex import load_document
+    return [load_document(p, args.declare) for p in map(Path, args.paths) if p.suffix in DOCUMENT_SUFFIXES]
 
 
 def _write_kernels(catalog, claims, results) -> None:
@@ -170,7 +184,7 @@ def main(argv=None) -> int:
         if from_catalog and not Path(args.catalog).is_dir():
             raise ClaimFileError(f"{args.catalog}: no catalog directory here (run from the project "
                                  "root or pass --catalog DIR)")
-        claims = load_paths([args.catalog] if from_catalog else args.paths)
+        claims = load_paths([args.catalog] if from_catalog else args.paths, getattr(args, "declare", None))
     except ClaimFileError as exc:
         print(f"derivcheck: unusable input:\n{exc}", file=sys.stderr)
         return EXIT_UNUSABLE
