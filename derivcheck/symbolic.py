@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import sympy
 
 from . import expr as E
+from .assumptions import facts_of
 from .functions import FUNCTIONS, PRIMES
 
 __all__ = ["prove_equal", "Unsupported"]
@@ -53,18 +54,18 @@ class Term:
 
 
 class _Ctx:
-    def __init__(self, assume: dict):
+    def __init__(self, facts: dict):
         self.counter = itertools.count()
         self.atoms: dict[sympy.Symbol, Atom] = {}
-        self.keys: dict[int, str] = {}  # id(node) -> normal-form key, memo
-        self.assume = assume  # symbol name -> its assumptions
+        self.keys: dict[int, tuple] = {}  # id(node) -> (node, normal-form key), memo
+        self.facts = facts  # symbol name -> the algebraic facts its assumptions allow (assumptions.facts_of)
         self.symbols: dict[Atom, sympy.Symbol] = {}
 
     def fresh(self) -> str:
         return f"k{next(self.counter)}"
 
     def atom(self, key: str, row: str, col: str) -> sympy.Symbol:
-        if "symmetric" in self.assume.get(key, ()) and row > col:
+        if "symmetric" in self.facts.get(key, ()) and row > col:  # X[p, q] = X[q, p]: one atom for both
             row, col = col, row
         a = Atom(key, row, col)
         s = self.symbols.get(a)
@@ -145,9 +146,11 @@ def _pow(e, r, c, ctx):
     n = sympy.sympify(e.b.value)
     base = _at(e.a, e, r, c, ctx)
     if n.is_Integer and n >= 0:
+        # (Σ_k x_k)² = Σ_k Σ_l x_k x_l: every factor is built afresh, so its summed indices get
+        # names of their own (multiplying the same terms twice would give Σ_k x_k², which is wrong)
         out = _one()
-        for _ in range(int(n)):
-            out = _product(out, base)
+        for i in range(int(n)):
+            out = _product(out, base if i == 0 else _at(e.a, e, r, c, ctx))
         return out
     # a negative or fractional power of a sum with no summed index is a rational expression of its atoms
     if any(t.dummies for t in base):
@@ -296,8 +299,8 @@ def _key(e: E.Expr, ctx: _Ctx) -> str:
     """The normal form of a whole matrix, with formal free indices: equal keys, equal matrices."""
     if id(e) not in ctx.keys:
         terms = _normal(_build(e, "@r", "@c", ctx), ctx)
-        ctx.keys[id(e)] = _render(terms, ctx)
-    return ctx.keys[id(e)]
+        ctx.keys[id(e)] = (e, _render(terms, ctx))  # the node is kept alive: its id is never reused
+    return ctx.keys[id(e)][1]
 
 
 # ---------------------------------------------------------------- directional derivatives (forward mode)
@@ -461,8 +464,8 @@ def _expand_terms(terms: list[Term], ctx: _Ctx) -> list[Term]:
     return out
 
 
-def _assumptions_of(ctx, s) -> frozenset:
-    return frozenset(ctx.assume.get(ctx.atoms[s].key, ())) if s in ctx.atoms else frozenset()
+def _facts_of(ctx, s) -> frozenset:
+    return ctx.facts.get(ctx.atoms[s].key, frozenset()) if s in ctx.atoms else frozenset()
 
 
 def _contract(t: Term, ctx: _Ctx) -> Term | None:
@@ -487,28 +490,32 @@ def _contract(t: Term, ctx: _Ctx) -> Term | None:
                 continue
             changed = True
             break
-        # rows (columns) that sum to one: Σ_q Y[p, q] = 1 when q appears nowhere else; softmax rows too
+        # Σ_q Y[p, q] = 1 for rows that sum to one (softmax rows too), Σ_p Y[p, q] = 1 for columns.
+        # Valid only when the term is Y[p, q] times a factor free of q (linear in this one entry, no
+        # other atom indexed by q) and q is summed over Y's whole axis (it is: shapes agree).
         for s in list(t.mono.free_symbols):
             a = ctx.atoms.get(s)
-            props = _assumptions_of(ctx, s)
+            facts = _facts_of(ctx, s)
             if a is None:
                 continue
-            if {"rows_sum_to_one", "one_hot_rows"} & props or a.key.startswith("softmax("):
+            if "rows_sum_to_one" in facts or a.key.startswith("softmax("):
                 q, other = a.col, a.row
-            elif "one_hot_columns" in props:
+            elif "columns_sum_to_one" in facts:
                 q, other = a.row, a.col
             else:
                 continue
             if q in t.dummies and other != q and _linear_in(t.mono, s):
-                others = [x for x in t.mono.free_symbols if x is not s and q in (ctx.atoms[x].row, ctx.atoms[x].col)]
+                others = [x for x in t.mono.free_symbols if x is not s and x in ctx.atoms
+                          and q in (ctx.atoms[x].row, ctx.atoms[x].col)]
                 if not others:
                     t.mono = sympy.cancel(t.mono / s)
                     del t.dummies[q]
                     changed = True
                     break
-        # binary entries: y**k = y
+        # an entry that is 0 or 1 equals its own positive integer powers: y**k = y (one entry, never
+        # a sum or product of entries: (y1 + y2)**2 is not y1 + y2)
         for s in list(t.mono.free_symbols):
-            if ({"binary", "one_hot_rows", "one_hot_columns"} & _assumptions_of(ctx, s)):
+            if "idempotent" in _facts_of(ctx, s):
                 new = t.mono.replace(lambda x: x.is_Pow and x.base == s and x.exp.is_Integer and x.exp > 1,
                                      lambda x: s)
                 if new != t.mono:
@@ -572,7 +579,7 @@ def _render(terms: list[Term], ctx: _Ctx) -> str:
 def prove_equal(lhs: E.Expr, rhs: E.Expr) -> bool:
     """True when lhs and rhs are equal for all sizes (by the normal form); False when the normal
     form does not show it (which is not a disproof); Unsupported for what it cannot express."""
-    ctx = _Ctx({name: frozenset(s.assume) for name, s in E.symbols_of(lhs, rhs).items()})
+    ctx = _Ctx({name: facts_of(s.assume) for name, s in E.symbols_of(lhs, rhs).items()})
     if E.shape(lhs) != E.shape(rhs):
         return False
     rows, cols = E.shape(lhs)
