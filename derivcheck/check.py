@@ -19,13 +19,13 @@ import mpmath
 import numpy as np
 
 from . import expr as E
-from .assumptions import UnsatisfiableError, sampler_for
+from .assumptions import UnsatisfiableError, sampler_for, size_assignments
 from .claims import Claim
 from .evaluate import Env, EvaluationError, evaluate
 from .diagnose import diagnose
-from .exact import exact_stage
+from .exact import SIZE_POOL, exact_stage
 from .forward import forward_backend
-from .instances import claim_rng, concrete_shape, fmt_sizes
+from .instances import claim_rng, concrete_shape, fmt_sizes, sizes_rng
 from .numeric import convergence, numeric_stage
 from .symbolic import Unsupported, prove_equal
 from .verdict import HOLDS, Counterexample, Result, Stage, StepResult, Verdict
@@ -168,6 +168,11 @@ def _describe(cx: Counterexample) -> str:
             + (f" ({cx.what})" if cx.what else ""))
 
 
+def _partial(stage: Stage) -> bool:
+    """The stage checked only some configurations of its discrete symbols."""
+    return stage.configurations is not None and stage.configurations[0] < stage.configurations[1]
+
+
 def _combine(exact: Stage, numeric: Stage) -> Verdict:
     stages = [exact, numeric]
     if exact.status == "fails":
@@ -177,6 +182,10 @@ def _combine(exact: Stage, numeric: Stage) -> Verdict:
         return Verdict("refuted", prefix + _describe(numeric.counterexample), stages, numeric.counterexample)
     if exact.status == "holds":
         extra = f"; {numeric.detail}" if numeric.status == "holds" else f"; numeric check: {numeric.status} ({numeric.detail})"
+        if _partial(exact):  # sampled configurations of discrete symbols: evidence, not a decision
+            checked, total = exact.configurations
+            return Verdict("confirmed", f"confirmed on {checked} of {total} configurations of the discrete symbols: "
+                                        f"{exact.detail} ({exact.points} points, {exact.digits} digits)" + extra, stages)
         return Verdict("proved_at_shapes", f"{exact.detail} ({exact.points} points, {exact.digits} digits)" + extra,
                        stages)
     if numeric.status == "holds":
@@ -208,11 +217,13 @@ def _prove(c: Comparison, seconds: float) -> Stage:
 
 def _compare(c: Comparison, relations, seed: int, claim_id: str, path: tuple, limits: Limits) -> Verdict:
     proof = _prove(c, limits.exact) if limits.symbolic else Stage("symbolic", "skipped", detail="turned off")
-    # after a proof the exact stage is a cross-check: one random point per size assignment finds a
-    # false identity with probability one; without a proof it is the decision, at three points
+    # after a proof the exact stage is a cross-check: one random point per size assignment decided exactly
+    # and every configuration of the discrete symbols screened in float64; without a proof it is the
+    # decision, at three points and every configuration
+    proved = proof.status == "holds"
     exact = _run_stage(exact_stage, "exact", limits.exact, *c.exact, relations,
                        claim_rng(seed, claim_id, *path, 1), seed, cache=limits.cache, explain=c.explain,
-                       what=c.what, points=1 if proof.status == "holds" else 3)
+                       what=c.what, points=1 if proved else 3, cross_check=proved)
     if exact.status == "fails":
         verdict = _combine(exact, Stage("numeric", "skipped", detail="the exact check already failed"))
         verdict.stages.insert(0, proof)
@@ -231,10 +242,13 @@ def _compare(c: Comparison, relations, seed: int, claim_id: str, path: tuple, li
     return verdict
 
 
-def _well_formed(*exprs) -> None:
-    """Raise ShapeError (or UnsatisfiableError) for anything that cannot be checked."""
+def _well_formed(*exprs, relations=()) -> None:
+    """Raise ShapeError (or UnsatisfiableError) for anything that cannot be checked: shapes,
+    assumptions no sampler draws from, relations between sizes that no sizes satisfy."""
     for e in exprs:
         E.shape(e)
+    dims = E.dims_of(*exprs)
+    size_assignments(dims, relations, SIZE_POOL, 1, sizes_rng(0, dims))
     for name, s in E.symbols_of(*exprs).items():
         sampler = sampler_for(name, s.assume)
         if sampler.square and s.rows != s.cols:
@@ -245,7 +259,7 @@ def _well_formed(*exprs) -> None:
 def _check_comparisons(claim: Claim, seed: int, limits: Limits, path=()) -> Verdict:
     comparisons = _COMPARISONS[claim.kind](claim)
     for c in comparisons:
-        _well_formed(*c.exact, *c.numeric)
+        _well_formed(*c.exact, *c.numeric, relations=claim.relations)
     verdicts = [_compare(c, claim.relations, seed, claim.id, path, limits) for c in comparisons]
     verdict = verdicts[0] if len(verdicts) == 1 else _weakest(verdicts)
     if verdict.status in ("proved", "proved_at_shapes", "confirmed", "refuted"):

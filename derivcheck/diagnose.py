@@ -20,7 +20,7 @@ import mpmath
 import sympy
 
 from . import expr as E
-from .assumptions import SAMPLERS, size_assignments
+from .assumptions import UnsatisfiableError, by_strength, closure, sampler_for, size_assignments
 from .evaluate import evaluate
 from .exact import DIGITS, SIZE_POOL, exact_stage
 from .forward import forward_backend
@@ -31,11 +31,6 @@ from .symbolic import prove_equal
 from .verdict import Diagnosis
 
 __all__ = ["Diagnosis", "diagnose", "sides"]
-
-#: assumptions tried one symbol at a time, weakest first (the diagnosis names the least it needs)
-ASSUMPTIONS_TRIED = ("rows_sum_to_one", "one_hot_rows", "one_hot_columns", "binary", "probability", "positive",
-                     "symmetric")
-
 
 def sides(claim, broken_step: int | None = None):
     """(claimed side, true side) of a claim, or None when there is nothing to compare.
@@ -177,12 +172,17 @@ def _with_assumption(exprs, name: str, assumption: str):
 
 
 def _assumption(c, t, relations, seed):
+    """One more assumption on one symbol, weakest first (the diagnosis names the least it needs)."""
     symbols = E.symbols_of(c, t)
     for name, s in sorted(symbols.items()):
-        for a in ASSUMPTIONS_TRIED:
-            if a in s.assume or not any(a in smp.satisfies and smp.name == a for smp in SAMPLERS):
+        for a in by_strength():
+            if a in closure(s.assume):
                 continue
-            if a == "symmetric" and s.rows != s.cols:
+            try:
+                domain = sampler_for(name, s.assume | {a})
+            except UnsatisfiableError:
+                continue
+            if domain.square and s.rows != s.cols:
                 continue
             if (a in ("one_hot_rows", "rows_sum_to_one") and s.cols == 1) or (a == "one_hot_columns" and s.rows == 1):
                 continue  # on a single column (row) these would make every entry 1: no longer the claim

@@ -2,75 +2,222 @@
 
 Every dimension gets a distinct small size, at two or more assignments.  The
 true derivative comes from differentiating the explicit scalar entries, never
-from a claim's own rules: by forward-mode differentiation at 50 digits
-(forward.py; exact up to rounding) or, for what that does not cover (det,
-inv), by ``sympy.diff`` of the explicit SymPy entries (truth.py).  Whether
-claimed − true is identically zero is decided by evaluating both at random
-points in 50-digit arithmetic: a non-zero analytic function vanishes at a
-random point with probability zero, and 50-digit round-off stays far below
-the tolerance, so a discrepancy above it is a real counterexample and
-agreement below it is not an accident of rounding.  No ``simplify()`` is
-ever called.
+from a claim's own rules: by forward-mode differentiation (forward.py) or,
+for the tests' cross-check, by ``sympy.diff`` of the explicit SymPy entries
+(truth.py).  No ``simplify()`` is ever called.
+
+Whether claimed − true is identically zero is decided at random points:
+a non-zero analytic function vanishes at a random point of a continuous
+domain with probability zero.  That argument needs a continuous domain, so
+discrete symbols (binary, one-hot) are enumerated: every configuration is
+checked (with fresh random values for the continuous symbols) when there are
+few enough, and sizes are chosen to keep them few; otherwise the extreme
+configurations and random ones are checked and the stage says how many of
+how many, which is evidence, not a decision.
+
+"Zero" means zero (``decide``): numbers in claims are exact rationals, each
+point is evaluated with enough digits for the claim's constants (1e-40 needs
+more than 50), and a difference that is not exactly zero is evaluated again
+with twice the digits: round-off shrinks with the precision, a real
+difference stays put.  Neither a small real difference nor round-off after a
+large cancellation is ever mistaken for the other by a fixed tolerance.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import mpmath
 import numpy as np
+import sympy
 
 from . import expr as E
 from .assumptions import size_assignments
-from .evaluate import evaluate
-from .instances import as_lists, discrepancy, draw, fmt_sizes, named_sizes, sizes_rng, to_mp
+from .evaluate import Env, evaluate
 from .forward import forward_backend
+from .instances import (NoInstance, as_lists, configuration_count, configurations, discrete_symbols, draw,
+                        fmt_sizes, named_sizes, sizes_rng, to_mp)
 from .truth import symbolic_backend
 from .verdict import Counterexample, Stage
 
-__all__ = ["exact_stage", "DIGITS", "TOLERANCE", "SIZE_POOL"]
+__all__ = ["exact_stage", "decide", "working_digits", "Decision", "DIGITS", "SIZE_POOL"]
 
-DIGITS = 50
-TOLERANCE = 1e-30  # relative; 50-digit round-off stays below 1e-45
+DIGITS = 50  # the least working precision
+MAX_DIGITS = 1600  # the precision ladder stops here (undecided beyond: the point is "unresolved")
+CROSS_CHECK_CONFIGURATIONS = 16  # configurations of discrete symbols screened after a proof, per assignment
+ROUNDOFF = 10  # digits of a working precision that round-off may take (decide's ``roundoff``)
 SIZE_POOL = (2, 3, 4, 5, 6, 7)
+
+
+def working_digits(*exprs) -> int:
+    """DIGITS plus the decimal orders of magnitude the claim's constants span: X + 1e-40 = X is
+    only decided with digits beyond the 40th, and (X + 1e20) - 1e20 = X keeps 50 after cancelling."""
+    orders = [0]
+    for e in exprs:
+        for node in E.walk(e):
+            if isinstance(node, E.Scalar) and node.value.is_number and node.value != 0:
+                magnitude = abs(sympy.Rational(node.value)) if node.value.is_Rational else abs(node.value)
+                orders.append(abs(int(math.floor(float(sympy.log(magnitude, 10).evalf(20))))))
+    return min(MAX_DIGITS // 2, DIGITS + max(orders))
+
+
+@dataclass
+class Decision:
+    """Whether two sides are equal at one point: "equal", "differs" or "unresolved"."""
+
+    status: str
+    error: float  # largest relative difference (at the precision that decided)
+    entry: tuple
+    lhs: np.ndarray  # the two sides at that precision
+    rhs: np.ndarray
+    digits: int
+
+
+def _values(lhs, rhs, env: Env, backend, digits: int):
+    """Both sides and their entrywise absolute differences, all at ``digits``."""
+    with mpmath.workdps(digits):
+        menv = to_mp(env)
+        lv, rv = evaluate(lhs, menv, backend), evaluate(rhs, menv, backend)
+        gaps = np.vectorize(lambda a, b: abs(a - b), otypes=[object])(lv, rv).reshape(lv.shape)
+    return lv, rv, gaps
+
+
+def _largest(gaps) -> tuple:
+    return max(np.ndindex(*gaps.shape), key=lambda i: gaps[i])
+
+
+def _relative(lv, rv, gaps, entry) -> float:
+    scale = max([abs(x) for x in lv.reshape(-1)] + [abs(x) for x in rv.reshape(-1)])
+    return float(gaps[entry] / scale) if scale else float(gaps[entry])
+
+
+def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, sentinel: bool = False,
+           roundoff: bool = False) -> Decision:
+    """Are lhs and rhs equal at this instance?  Evaluated with ``digits`` and, unless both sides agree
+    exactly (and ``sentinel`` does not ask to look again), with twice as many: a difference whose
+    size shrinks by at least half the added digits is round-off ("equal"); one that stays the same to
+    half the added digits is real ("differs"); otherwise the digits double again, up to MAX_DIGITS.
+
+    ``roundoff`` accepts a relative difference within ROUNDOFF of the working precision as round-off
+    without looking again: for the later points of a claim whose first point already looked (digits
+    cover the claim's constants, so a real difference that small would have to be computed, not
+    written, and to vanish at the first point)."""
+    lv, rv, gaps = _values(lhs, rhs, env, backend, digits)
+    if not any(gaps.reshape(-1)) and not sentinel:
+        return Decision("equal", 0.0, (0, 0), lv, rv, digits)
+    if roundoff and not sentinel:
+        with mpmath.workdps(digits):
+            entry = _largest(gaps)
+            error = _relative(lv, rv, gaps, entry)
+        if error <= 10.0 ** (ROUNDOFF - digits):
+            return Decision("equal", error, entry, lv, rv, digits)
+    while digits * 2 <= MAX_DIGITS:
+        more = digits * 2
+        hv, hr, high = _values(lhs, rhs, env, backend, more)
+        with mpmath.workdps(more):
+            entry = _largest(high)
+            top_low, top_high = max(gaps.reshape(-1)), high[entry]
+            half = mpmath.mpf(10) ** -(digits // 2)
+            if not top_high and not top_low:
+                return Decision("equal", 0.0, entry, hv, hr, more)
+            if top_low and top_high <= top_low * half:  # shrank with the precision: round-off
+                return Decision("equal", _relative(hv, hr, high, entry), entry, hv, hr, more)
+            if top_high and abs(top_high - gaps[entry]) <= top_high * half:  # the same at both: real
+                return Decision("differs", _relative(hv, hr, high, entry), entry, hv, hr, more)
+        lv, rv, gaps, digits = hv, hr, high, more
+    entry = _largest(gaps)
+    return Decision("unresolved", _relative(lv, rv, gaps, entry), entry, lv, rv, digits)
 
 
 def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, seed: int,
                 points: int = 3, assignments: int = 2, cache: dict | None = None,
-                explain: tuple | None = None, what: str = "", method: str = "forward") -> Stage:
+                explain: tuple | None = None, what: str = "", method: str = "forward",
+                cross_check: bool = False) -> Stage:
     """Compare lhs and rhs exactly at small distinct sizes; a Stage with a counterexample on failure.
 
-    ``method`` is "forward" (forward-mode at 50 digits) or "sympy" (sympy.diff of
-    SymPy expressions, many times slower; ``cache`` then holds its compiled
-    derivatives, shared between claims).  ``explain`` is an entrywise pair
-    (claimed, true) evaluated at a failing point when lhs and rhs are
-    projections, so the counterexample names an entry."""
+    ``points`` random instances per size assignment, and as the decision procedure, every configuration
+    of the discrete symbols (or the extreme and some random ones when there are too many).  With
+    ``cross_check`` (after a proof, which already decided) only ``points`` instances are decided
+    exactly and the configurations are screened in float64, any suspicion being decided exactly.
+    ``method`` is "forward" (forward mode) or "sympy" (sympy.diff of SymPy expressions, many times
+    slower; ``cache`` then holds its compiled derivatives, shared between claims).  ``explain`` is an
+    entrywise pair (claimed, true) evaluated at a failing point when lhs and rhs are projections, so
+    the counterexample names an entry."""
+    from .numeric import screen  # numeric.py imports this module
+
     dims = E.dims_of(lhs, rhs)
-    sizes_list = size_assignments(dims, relations, SIZE_POOL, assignments, sizes_rng(seed, dims))
+    discrete = discrete_symbols([lhs, rhs])
+    cost = (lambda sizes: configuration_count(discrete, sizes)) if discrete else None
+    sizes_list = size_assignments(dims, relations, SIZE_POOL, assignments, sizes_rng(seed, dims), cost=cost)
     backend = {"forward": forward_backend, "sympy": lambda: symbolic_backend({} if cache is None else cache)}[method]()
     label = {"forward": "forward-mode differentiation", "sympy": "sympy.diff"}[method]
-    return _exact(lhs, rhs, sizes_list, rng, seed, points, backend, explain, what, label)
+    digits = working_digits(lhs, rhs, *(explain or ()))
+    worst, count, covered, total, outside, unresolved = 0.0, 0, 0, 0, 0, 0
+    used = [named_sizes(s) for s in sizes_list]
+    for sizes in sizes_list:
+        configs, how_many = (configurations(discrete, sizes, rng, CROSS_CHECK_CONFIGURATIONS, CROSS_CHECK_CONFIGURATIONS)
+                             if cross_check else configurations(discrete, sizes, rng))
+        total += how_many
+        runs = configs if len(configs) >= points else [configs[i % len(configs)] for i in range(points)]
+        exact_at = set(range(points)) if cross_check else set(range(len(runs)))
+        checked = set()
+        for i, fixed in enumerate(runs):
+            try:
+                env = draw([lhs, rhs], sizes, rng, fixed=fixed)
+            except NoInstance:
+                if not discrete:
+                    raise
+                outside += 1  # this configuration puts a function's argument on a kink or outside its domain
+                continue
+            if i not in exact_at and screen(lhs, rhs, env)[0]:
+                checked.add(id(fixed))
+                continue
+            # the first point of each assignment looks again with more digits even when both sides agree
+            # exactly (a tiny term may have been absorbed); later points only when they differ by more
+            # than round-off
+            d = decide(lhs, rhs, env, backend, digits, sentinel=(i == 0), roundoff=(i > 0))
+            count += 1
+            if d.status == "unresolved":
+                unresolved += 1
+                continue
+            checked.add(id(fixed))
+            worst = max(worst, d.error)
+            if d.status == "differs":
+                return _failure(lhs, rhs, d, env, sizes, seed, used, count, explain, what, backend)
+        covered += len(checked)
+    detail = "identically equal at " + "; ".join(fmt_sizes(s) for s in sizes_list) + \
+             f" (derivatives of the explicit entries by {label})"
+    if unresolved:
+        return Stage("exact", "unresolved", used, count, digits, worst,
+                     f"{unresolved} points where the difference did not settle up to {MAX_DIGITS} digits")
+    if discrete:
+        names = ", ".join(sorted(discrete))
+        how = " (screened in float64, suspicions decided exactly)" if cross_check else ""
+        if covered == total:
+            detail += f"; every configuration of {names} ({total}){how}"
+        else:
+            detail += f"; {covered} of {total} configurations of {names}{how}"
+            if outside:
+                detail += f" ({outside} outside the functions' domains or on a kink)"
+    stage = Stage("exact", "holds", used, count, digits, worst, detail)
+    stage.configurations = (covered, total) if discrete else None
+    return stage
 
 
-def _exact(lhs, rhs, sizes_list, rng, seed, points, backend, explain, what, method) -> Stage:
-    worst, count = 0.0, 0
-    with mpmath.workdps(DIGITS):
-        for sizes in sizes_list:
-            for _ in range(points):
-                env = draw([lhs, rhs], sizes, rng)
-                menv = to_mp(env)
-                lv, rv = evaluate(lhs, menv, backend), evaluate(rhs, menv, backend)
-                err, entry = discrepancy(lv, rv)
-                count += 1
-                worst = max(worst, err)
-                if err > TOLERANCE:
-                    shown, names = what, None
-                    if explain is not None:  # show the claim entry by entry; the direction is then irrelevant
-                        lv, rv = evaluate(explain[0], menv, backend), evaluate(explain[1], menv, backend)
-                        entry, shown, names = discrepancy(lv, rv)[1], "", set(E.symbols_of(*explain))
-                    cx = Counterexample("exact", seed, named_sizes(sizes), as_lists(env, names), entry,
-                                        float(mpmath.re(lv[entry])), float(mpmath.re(rv[entry])),
-                                        params={k: list(v) for k, v in env.params.items()}, what=shown)
-                    return Stage("exact", "fails", [named_sizes(s) for s in sizes_list], count, DIGITS, err,
-                                 f"differs at {fmt_sizes(sizes)}", counterexample=cx)
-    return Stage("exact", "holds", [named_sizes(s) for s in sizes_list], count, DIGITS, worst,
-                 "identically equal at " + "; ".join(fmt_sizes(s) for s in sizes_list)
-                 + f" (derivatives of the explicit entries by {method})")
-
+def _failure(lhs, rhs, d: Decision, env, sizes, seed, used, count, explain, what, backend) -> Stage:
+    lv, rv, entry, shown, names = d.lhs, d.rhs, d.entry, what, None
+    with mpmath.workdps(d.digits):
+        if explain is not None:  # show the claim entry by entry; the direction is then irrelevant
+            menv = to_mp(env)
+            lv, rv = evaluate(explain[0], menv, backend), evaluate(explain[1], menv, backend)
+            gaps = np.vectorize(lambda a, b: abs(a - b), otypes=[object])(lv, rv).reshape(lv.shape)
+            entry = _largest(gaps)
+            shown, names = "", set(E.symbols_of(*explain))
+        claimed, true = float(mpmath.re(lv[entry])), float(mpmath.re(rv[entry]))
+        gap = float(abs(lv[entry] - rv[entry]))
+    if claimed == true:  # a difference below float64's resolution: say how big it is
+        shown = (shown + "; " if shown else "") + f"they differ by {gap:.3g}"
+    cx = Counterexample("exact", seed, named_sizes(sizes), as_lists(env, names), entry, claimed, true,
+                        params={k: list(v) for k, v in env.params.items()}, what=shown)
+    return Stage("exact", "fails", used, count, d.digits, d.error,
+                 f"differs at {fmt_sizes(sizes)} (decided at {d.digits} digits)", counterexample=cx)

@@ -10,6 +10,7 @@ or outside a function's domain (log, sqrt) are redrawn.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import zlib
 
 import mpmath
@@ -73,13 +74,19 @@ def _acceptable(watch) -> bool:
     return True
 
 
-def draw(exprs, sizes: dict, rng: np.random.Generator, extra: dict | None = None) -> Env:
-    """A float64 instance for ``exprs`` at ``sizes``; ``extra`` adds symbols (directions)."""
+def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None) -> Env:
+    """A float64 instance for ``exprs`` at ``sizes``.  ``fixed`` gives some symbols their values
+    (a configuration of the discrete symbols being enumerated); the others are drawn, and redrawn
+    while a function's argument sits on a kink or outside its domain."""
     symbols = E.symbols_of(*exprs)
     roots = _watched_roots(exprs)
+    fixed = fixed or {}
     for _ in range(MAX_TRIES):
         values = {}
         for name, s in symbols.items():
+            if name in fixed:
+                values[name] = fixed[name]
+                continue
             r, c = concrete_shape(s, sizes)
             values[name] = sampler_for(name, s.assume).draw(rng, r, c)
         params = {g: generic(g).sample_parameters(rng) for g in E.generics_of(*exprs)}
@@ -98,6 +105,65 @@ def draw(exprs, sizes: dict, rng: np.random.Generator, extra: dict | None = None
     raise NoInstance("no instance found away from kinks and inside the domains of "
                      + ", ".join(sorted({fn.name for fn, _ in watch})) if watch else
                      "no instance with finite values found")
+
+
+# ---------------------------------------------------------------- discrete symbols
+
+ENUMERATION_LIMIT = 256  # configurations of the discrete symbols checked one by one at each size assignment
+SAMPLED_CONFIGURATIONS = 48  # beyond the limit: the extreme configurations, then random ones, up to this many
+
+
+def discrete_symbols(exprs) -> dict:
+    """name -> (symbol, sampler) for the symbols whose values are discrete (binary, one-hot, permutation)."""
+    out = {}
+    for name, s in E.symbols_of(*exprs).items():
+        domain = sampler_for(name, s.assume)
+        if domain.discrete:
+            out[name] = (s, domain)
+    return out
+
+
+def configuration_count(discrete: dict, sizes: dict) -> int:
+    """How many joint configurations the discrete symbols have at these sizes."""
+    total = 1
+    for s, domain in discrete.values():
+        total *= domain.count(*concrete_shape(s, sizes))
+    return total
+
+
+def configurations(discrete: dict, sizes: dict, rng: np.random.Generator, limit: int = ENUMERATION_LIMIT,
+                   budget: int = SAMPLED_CONFIGURATIONS):
+    """(configurations to check, how many there are): every one when there are at most ``limit``,
+    otherwise each symbol's extreme configurations (with the others random) and then random ones,
+    ``budget`` in all.  A configuration maps symbol names to values."""
+    if not discrete:
+        return [{}], 1
+    total = configuration_count(discrete, sizes)
+    shapes = {name: concrete_shape(s, sizes) for name, (s, _) in discrete.items()}
+    if total <= limit:
+        names = list(discrete)
+        lists = [list(discrete[n][1].every(*shapes[n])) for n in names]
+        return [dict(zip(names, combo)) for combo in itertools.product(*lists)], total
+
+    def random_config():
+        return {n: d.draw(rng, *shapes[n]) for n, (_, d) in discrete.items()}
+
+    chosen, seen = [], set()
+
+    def add(config):
+        key = tuple(config[n].tobytes() for n in sorted(config))
+        if key not in seen:
+            seen.add(key)
+            chosen.append(config)
+
+    for name, (_, domain) in discrete.items():
+        for value in domain.extremes(rng, *shapes[name]):
+            add({**random_config(), name: value})
+    for _ in range(20 * budget):
+        if len(chosen) >= budget:
+            break
+        add(random_config())
+    return chosen[:budget], total
 
 
 def to_mp(env: Env) -> Env:

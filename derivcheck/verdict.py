@@ -30,7 +30,7 @@ class Stage:
     """What one method showed."""
 
     method: str  # "exact" | "numeric" | "value"
-    status: str  # "holds" | "fails" | "timeout" | "unsupported" | "error" | "skipped"
+    status: str  # "holds" | "fails" | "timeout" | "unsupported" | "error" | "skipped" | "unresolved"
     sizes: list = field(default_factory=list)  # size assignments used
     points: int = 0  # random instances evaluated
     digits: int = 0  # working precision (0 for float64)
@@ -38,6 +38,9 @@ class Stage:
     detail: str = ""
     rechecked: int = 0  # apparent float failures dismissed at high precision
     counterexample: Counterexample | None = None
+    # (checked, of): configurations of the discrete symbols (binary, one-hot) the stage covered;
+    # None when there are none.  Fewer than all is evidence, not a decision.
+    configurations: tuple | None = None
 
 
 @dataclass

@@ -7,7 +7,6 @@ import pytest
 from derivcheck import abs as abs_, cos, dims, elementwise, exp, log, matrix, relu, sigmoid, sin, softmax, sqrt
 from derivcheck import sum, tanh
 from derivcheck import expr as E
-from derivcheck.assumptions import SAMPLERS, sampler_for, size_assignments
 from derivcheck.evaluate import FLOAT, evaluate
 from derivcheck.forward import forward_backend
 from derivcheck.instances import draw, to_mp
@@ -66,47 +65,6 @@ def test_determinant_and_inverse_in_forward_mode_match_sympy():
             a = evaluate(node, menv, forward_backend())
             b = evaluate(node, menv, symbolic_backend({}))
             assert np.max(np.abs((a - b).astype(float))) < 1e-35
-
-
-@pytest.mark.parametrize("sampler", SAMPLERS, ids=lambda s: s.name)
-def test_samplers_satisfy_their_assumptions_exactly(sampler):
-    rng = np.random.default_rng(0)
-    v = sampler.draw(rng, 5, 5)
-    with mpmath.workdps(60):
-        rows = [mpmath.fsum(mpmath.mpf(x) for x in row) for row in v]
-    facts = sampler.satisfies
-    if "binary" in facts:
-        assert set(np.unique(v)) <= {0.0, 1.0}
-    if "one_hot_rows" in facts:
-        assert (v.sum(axis=1) == 1).all() and set(np.unique(v)) <= {0.0, 1.0}
-    if "rows_sum_to_one" in facts:
-        assert all(r == 1 for r in rows)  # exactly, not up to rounding
-    if "probability" in facts:
-        assert ((v > 0) & (v < 1)).all()
-    if "positive" in facts:
-        assert (v > 0).all()
-    if "symmetric" in facts:
-        assert (v == v.T).all()
-    if "spd" in facts:
-        assert np.linalg.eigvalsh(v).min() > 0
-    if "invertible" in facts:
-        assert abs(np.linalg.det(v)) > 1e-6
-
-
-def test_unconstrained_symbols_get_continuous_values():
-    assert sampler_for("X", frozenset()).name == "default"
-    assert sampler_for("Y", frozenset({"probability"})).name == "probability"
-    assert sampler_for("S", frozenset({"symmetric", "invertible"})).name == "symmetric_invertible"
-    env = draw([X], {m: 4, n: 3}, np.random.default_rng(0))
-    assert len(np.unique(env.values["X"])) == 12
-
-
-def test_size_assignments_are_distinct_and_respect_relations():
-    rng = np.random.default_rng(0)
-    got = size_assignments({m, n, k}, [m > n + 1], (2, 3, 4, 5), 3, rng)
-    assert len(got) == 3 and len({tuple(sorted(s.items(), key=str)) for s in got}) == 3
-    for s in got:
-        assert len(set(s.values())) == 3 and s[m] > s[n] + 1
 
 
 @pytest.mark.parametrize("name", sorted(__import__("derivcheck.functions", fromlist=["PRIMES"]).PRIMES))
