@@ -42,6 +42,7 @@ class Limits:
     numeric: float = 30.0
     cache: dict = field(default_factory=dict, compare=False, repr=False)
     symbolic: bool = True  # try the proof for all dimensions first (tests of the concrete stages turn it off)
+    convergence: bool = False  # the finite-difference curves of derivative claims: only a report draws them
 
 
 class StageTimeout(Exception):
@@ -262,7 +263,7 @@ def _check_comparisons(claim: Claim, seed: int, limits: Limits, path=()) -> Verd
         _well_formed(*c.exact, *c.numeric, relations=claim.relations)
     verdicts = [_compare(c, claim.relations, seed, claim.id, path, limits) for c in comparisons]
     verdict = verdicts[0] if len(verdicts) == 1 else _weakest(verdicts)
-    if verdict.status in ("proved", "proved_at_shapes", "confirmed", "refuted"):
+    if limits.convergence and verdict.status in ("proved", "proved_at_shapes", "confirmed", "refuted"):
         verdict.convergence = _convergence(comparisons[0], claim, seed, path, limits)
     return verdict
 

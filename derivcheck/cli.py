@@ -118,7 +118,8 @@ def _run(claims, args) -> int:
     if not claims:
         print(f"derivcheck: no claim matches {args.only!r}", file=sys.stderr)
         return EXIT_UNUSABLE
-    results = check_all(claims, seed=args.seed, limits=Limits(args.time_limit, args.time_limit, symbolic=args.proof),
+    results = check_all(claims, seed=args.seed, limits=Limits(args.time_limit, args.time_limit, symbolic=args.proof,
+                                                                 convergence=bool(args.report)),
                         progress=_progress, jobs=args.jobs)
     alarms = [r for r in results if r.verdict.alarm]
     for r in alarms:
@@ -160,21 +161,23 @@ def _write_kernels(catalog, claims, results) -> None:
 
 
 def _write_reports(directory, claims, results, args) -> bool:
-    from .report import write_reports  # matplotlib and TeX only when reports are asked for
+    from .report import write_reports  # jinja2 and TeX only when reports are asked for
 
     print(f"writing reports to {directory}/ ...", file=sys.stderr)
     generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     try:
         kernels = load_kernels(args.catalog) if args.command == "all" else ()
-        for message in write_reports(directory, claims, results, args.seed, generated, jobs=args.jobs,
-                                     kernels=kernels):
-            print(f"  {message}", file=sys.stderr)
+        written = write_reports(directory, claims, results, args.seed, generated, kernels=kernels)
     except OSError as exc:
         print(f"derivcheck: cannot write reports to {directory}: {exc.strerror or exc} "
               "(the previous reports, if any, are unchanged)", file=sys.stderr)
         return False
+    for message in written.messages:
+        print(f"  {message}", file=sys.stderr)
+    for problem in written.problems:
+        print(f"derivcheck: {problem}", file=sys.stderr)
     print(f"  {Path(directory) / 'index.html'}, report.tex, results.json", file=sys.stderr)
-    return True
+    return not written.problems
 
 
 def main(argv=None) -> int:

@@ -9,9 +9,10 @@ from pathlib import Path
 __all__ = ["write_atomically"]
 
 
-def write_atomically(directory: Path, files: dict[str, bytes]) -> None:
-    """All files or none: each is written and synced beside its target, then all are renamed into
-    place; on any error the temporary files are removed and the old files stay as they were."""
+def write_atomically(directory: Path, files: dict[str, bytes], remove=()) -> None:
+    """All files or none: each is written and synced beside its target, then the files named in
+    ``remove`` are deleted (stale members of the set) and all are renamed into place; on any error
+    the temporary files are removed and the old files stay as they were."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     temps = {}
@@ -24,6 +25,9 @@ def write_atomically(directory: Path, files: dict[str, bytes]) -> None:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        for name in remove:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(directory / name)
         for name, tmp in temps.items():
             os.replace(tmp, directory / name)
         temps.clear()

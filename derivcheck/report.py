@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,10 +26,11 @@ from . import expr as E
 from .claims import Claim
 from .files import write_atomically
 from .notation import to_latex, to_mathml
-from .plots import convergence_svgs
+from .plots import convergence_svg
+from .texescape import tex_escape, tex_math
 from .verdict import HOLDS, VERDICTS, Result, summary_of, to_json
 
-__all__ = ["build", "write_reports", "ReportData"]
+__all__ = ["build", "write_reports", "ReportData", "Written", "REPORT_FILES"]
 
 #: What each verdict says about the evidence, in words.
 LEVELS = {
@@ -262,16 +262,15 @@ def _kernel_views(kernels, results) -> list[KernelView]:
                        sorted(k.replaces.items())) for k in kernels]
 
 
-def build(claims: list[Claim], results: list[Result], seed: int, generated_at: str, jobs: int = 2,
-          kernels=()) -> ReportData:
+def build(claims: list[Claim], results: list[Result], seed: int, generated_at: str, kernels=()) -> ReportData:
     by_id = {c.id: c for c in claims}
     views = [_view(by_id.get(r.id), r) for r in results]
     shown = {r.id for r in results}
     for view in views:
         view.note_parts = _linked(view.note, shown - {view.id})
-    curves = [(i, r.verdict.convergence, r.verdict.holds) for i, r in enumerate(results) if r.verdict.convergence]
-    for (i, _, _), svg in zip(curves, convergence_svgs([(c, h) for _, c, h in curves], jobs)):
-        views[i].plot = Markup(svg)
+    for view, r in zip(views, results):
+        if r.verdict.convergence:
+            view.plot = convergence_svg(r.verdict.convergence, r.verdict.holds)
     docs: dict[str, list] = {}
     for r, view in zip(results, views):
         docs.setdefault(r.document or "(no file)", []).append(view)
@@ -292,46 +291,6 @@ def _stable(d: dict) -> dict:
 
 # ---------------------------------------------------------------- rendering
 
-_TEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-                 "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}"}
-_TEX_UNICODE = {  # characters the documents' notes use, as pdflatex can set them
-    "§": r"\S{}", "·": r"\ensuremath{\cdot}", "½": r"\ensuremath{\tfrac12}", "×": r"\ensuremath{\times}",
-    "ŷ": r"\ensuremath{\hat y}", "Ŷ": r"\ensuremath{\hat Y}", "ᵀ": r"\ensuremath{^{\top}}", "‖": r"\ensuremath{\|}",
-    "•": r"\ensuremath{\bullet}", "…": r"\ldots{}", "′": r"\ensuremath{'}", "ℓ": r"\ensuremath{\ell}",
-    "→": r"\ensuremath{\to}", "↦": r"\ensuremath{\mapsto}", "∂": r"\ensuremath{\partial}", "∇": r"\ensuremath{\nabla}",
-    "−": "-", "∘": r"\ensuremath{\circ}", "≠": r"\ensuremath{\neq}", "≡": r"\ensuremath{\equiv}",
-    "≤": r"\ensuremath{\leq}", "≥": r"\ensuremath{\geq}", "⊗": r"\ensuremath{\otimes}", "⊙": r"\ensuremath{\odot}",
-    "⋯": r"\ensuremath{\cdots}", "∈": r"\ensuremath{\in}", "Σ": r"\ensuremath{\Sigma}", "Δ": r"\ensuremath{\Delta}",
-    "“": "``", "”": "''", "’": "'", "–": "--", "—": "---", "≈": r"\ensuremath{\approx}",
-}
-_SUPERSCRIPTS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8",
-                 "⁹": "9", "⁻": "-", "⁺": "+"}
-_SUBSCRIPTS = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6", "₇": "7", "₈": "8", "₉": "9"}
-
-
-def tex_escape(text) -> str:
-    """Plain text (ids, sources, notes) as pdflatex-safe LaTeX."""
-    out = []
-    for ch in str(text):
-        if ch in _TEX_SPECIALS:
-            out.append(_TEX_SPECIALS[ch])
-        elif ord(ch) < 128:
-            out.append(ch)
-        elif ch in _TEX_UNICODE:
-            out.append(_TEX_UNICODE[ch])
-        elif ch in _SUPERSCRIPTS:
-            out.append(r"\textsuperscript{" + _SUPERSCRIPTS[ch] + "}")
-        elif ch in _SUBSCRIPTS:
-            out.append(r"\ensuremath{_{" + _SUBSCRIPTS[ch] + "}}")
-        elif unicodedata.name(ch, "").startswith("GREEK "):
-            name = unicodedata.name(ch).split()[-1].lower()
-            capital = "CAPITAL" in unicodedata.name(ch)
-            out.append(r"\ensuremath{\%s}" % (name.capitalize() if capital else name))
-        else:
-            out.append(r"\texttt{[U+%04X]}" % ord(ch))
-    return "".join(out)
-
-
 def _html_env() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.PackageLoader("derivcheck", "templates"),
                               autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -344,6 +303,7 @@ def _tex_env() -> jinja2.Environment:
                              variable_end_string=">>", comment_start_string="<#", comment_end_string="#>",
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["tex"] = tex_escape
+    env.filters["texmath"] = tex_math
     return env
 
 
@@ -363,46 +323,69 @@ def render_json(data: ReportData) -> str:
 # ---------------------------------------------------------------- writing
 
 
+#: every file a report set may hold; one that this run does not write is removed, so a set is never mixed
+REPORT_FILES = ("index.html", "report.tex", "results.json", "report.pdf")
+
+
+@dataclass
+class Written:
+    """What write_reports did: messages to show, and problems (a PDF that TeX could not build)."""
+
+    messages: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+
 def tex_engine() -> list[str] | None:
-    """The command that turns report.tex into a PDF here, or None."""
+    """The command that turns report.tex into a PDF here, or None.  One pdflatex pass is enough (the
+    report has no cross-references); latexmk only when pdflatex is not on the path under its own name."""
+    if shutil.which("pdflatex"):
+        return ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "report.tex"]
     if shutil.which("latexmk"):
         return ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "report.tex"]
-    if shutil.which("pdflatex"):
-        return ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "report.tex"]
     return None
 
 
-def compile_pdf(tex: str, timeout: float = 300) -> tuple[bytes | None, str]:
-    """(PDF bytes, message); no bytes when there is no TeX engine or it fails."""
+def compile_pdf(tex: str, timeout: float = 120) -> tuple[bytes | None, str, bool]:
+    """(PDF bytes or None, message, whether that is a failure).  No TeX engine is not a failure."""
     command = tex_engine()
     if command is None:
-        return None, "no TeX engine (latexmk or pdflatex) installed: report.pdf skipped"
+        return None, "no TeX engine (pdflatex or latexmk) installed: report.pdf skipped", False
     with tempfile.TemporaryDirectory() as work:
         Path(work, "report.tex").write_text(tex, encoding="utf-8")
         try:
             run = subprocess.run(command, cwd=work, capture_output=True, text=True, errors="replace",
-                                 timeout=timeout)
+                                 timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            return None, f"{command[0]} took longer than {timeout:g} s: report.pdf skipped"
+            return None, f"{command[0]} took longer than {timeout:g} s: no report.pdf", True
         pdf = Path(work, "report.pdf")
         if run.returncode != 0 or not pdf.exists():
-            tail = "\n".join((run.stdout or "").splitlines()[-15:])
-            return None, f"{command[0]} failed (exit {run.returncode}); report.pdf not updated:\n{tail}"
-        return pdf.read_bytes(), f"report.pdf written by {command[0]}"
+            lines = (run.stdout or "").splitlines()
+            first = next((i for i, line in enumerate(lines) if line.startswith("!")), max(len(lines) - 15, 0))
+            tail = "\n".join(lines[first:first + 15])
+            return None, f"{command[0]} failed (exit {run.returncode}): no report.pdf (report.tex is written):\n{tail}", True
+        return pdf.read_bytes(), f"report.pdf written by {command[0]}", False
 
 
 def write_reports(directory, claims: list[Claim], results: list[Result], seed: int, generated_at: str,
-                  pdf: bool = True, jobs: int = 2, kernels=()) -> list[str]:
-    """Write index.html, report.tex, results.json (and report.pdf) into ``directory``; returns messages."""
-    data = build(claims, results, seed, generated_at, jobs, kernels)
+                  pdf: bool = True, kernels=()) -> Written:
+    """Write index.html, report.tex, results.json (and report.pdf) into ``directory``.
+
+    A report set is all new or all old: every file is rendered (and the PDF built) before anything
+    is written; then the files are written beside their targets, a report.pdf this run does not
+    replace is removed, and the new files are renamed into place."""
+    data = build(claims, results, seed, generated_at, kernels)
     tex = render_latex(data)
-    files = {"index.html": render_html(data).encode("utf-8"), "report.tex": tex.encode("utf-8"),
-             "results.json": render_json(data).encode("utf-8")}
-    messages = []
+    files = {"index.html": _utf8(render_html(data)), "report.tex": _utf8(tex), "results.json": _utf8(render_json(data))}
+    written = Written()
     if pdf:
-        pdf_bytes, message = compile_pdf(tex)
-        messages.append(message)
+        pdf_bytes, message, failed = compile_pdf(tex)
+        (written.problems if failed else written.messages).append(message)
         if pdf_bytes is not None:
             files["report.pdf"] = pdf_bytes
-    write_atomically(Path(directory), files)
-    return messages
+    write_atomically(Path(directory), files, remove=[name for name in REPORT_FILES if name not in files])
+    return written
+
+
+def _utf8(text: str) -> bytes:
+    """A lone surrogate (possible in a Python claim file's strings) is written as an escape, not a crash."""
+    return text.encode("utf-8", errors="backslashreplace")

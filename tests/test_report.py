@@ -1,5 +1,7 @@
-"""Reports: HTML in a real browser, escaping, determinism, atomic writes, LaTeX, JSON."""
+"""Reports: HTML in a real browser, escaping, determinism, atomic writes, LaTeX, JSON, convergence pictures."""
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -8,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from derivcheck import derivation, dims, gradient, grad, identity, log, matrix, sigmoid, sum, tanh, value
-from derivcheck import report
-from derivcheck.check import check_all
+from derivcheck import plots, report
+from derivcheck.check import Limits, check_all
+from derivcheck.texescape import tex_escape, tex_math
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,15 +39,32 @@ def _claims(evil: str = ""):
     ]
 
 
+REPORTING = Limits(convergence=True)  # what the CLI asks for when it writes a report
+
+
 @pytest.fixture(scope="module")
 def checked():
     claims = _claims()
-    return claims, check_all(claims, seed=0, jobs=1)
+    return claims, check_all(claims, seed=0, limits=REPORTING, jobs=1)
+
+
+def _section(html: str, cid: str) -> str:
+    """The HTML of one claim's section."""
+    match = re.search(r'<section class="claim [a-z]+" id="%s">(.*?)</section>' % re.escape(cid), html, re.S)
+    assert match, cid
+    return match.group(1)
+
+
+def _badge(html: str, cid: str) -> tuple[str, str]:
+    """(verdict class, words) of the badge in a claim's heading."""
+    match = re.search(r'<h3>%s <span class="badge v-([a-z_]+)">([^<]+)</span>' % re.escape(cid), _section(html, cid))
+    assert match, cid
+    return match.groups()
 
 
 def _write(tmp_path, claims, results, stamp="2026-01-01 00:00:00 UTC", **kw):
     kw.setdefault("pdf", False)
-    report.write_reports(tmp_path, claims, results, 0, stamp, jobs=1, **kw)
+    report.write_reports(tmp_path, claims, results, 0, stamp, **kw)
     return {p.name: p.read_bytes() for p in sorted(tmp_path.iterdir())}
 
 
@@ -54,9 +74,16 @@ def test_reports_are_written_and_say_what_was_shown(checked, tmp_path):
     html = files["index.html"].decode()
     assert html.count("<math") == 8  # one statement each, three lines for the derivation
     assert "formula not shown" not in html and "<mtable" in html  # the stated matrix of a worked example
-    assert "proved for all dimensions" in html and "refuted" in html and "ill-formed" in html
-    assert html.count("<svg") == 2  # the two gradient claims get a convergence picture
-    assert "claimed" in html and "true" in html  # the counterexample of r.bce.dW.sign
+    assert {cid: _badge(html, cid) for cid in ("r.bce.dW", "r.bce.dW.sign", "r.derivation", "r.value",
+                                                "r.shapes")} == {
+        "r.bce.dW": ("proved", "proved for all dimensions"), "r.bce.dW.sign": ("refuted", "refuted"),
+        "r.derivation": ("refuted", "refuted"), "r.value": ("confirmed", "confirmed numerically"),
+        "r.shapes": ("ill_formed", "ill-formed")}  # each claim's own badge, not the page's introduction
+    assert html.count("<svg") == 2  # the two gradient claims get a convergence picture, in their own colour
+    assert _section(html, "r.bce.dW").count('stroke="#1a7f37"') == 1
+    assert _section(html, "r.bce.dW.sign").count('stroke="#cf222e"') == 1
+    counterexample = re.search(r'<div class="counterexample">(.*?)</div>', _section(html, "r.bce.dW.sign"), re.S)
+    assert counterexample and re.search(r"claimed -?[0-9.e-]+, true -?[0-9.e-]+", counterexample.group(1))
     assert "step 2: refuted" in html  # the derivation's broken step is labelled
     assert '<a href="#r.bce.dW">r.bce.dW</a>.' in html  # a note's corrected claim is a link
     data = json.loads(files["results.json"])
@@ -75,7 +102,7 @@ def test_same_seed_same_bytes_apart_from_the_generated_line(tmp_path):
     for k, stamp in enumerate(["2026-01-01 00:00:00 UTC", "2026-02-02 12:34:56 UTC"]):
         claims = _claims()
         out = tmp_path / str(k)
-        runs.append(_write(out, claims, check_all(claims, seed=0, jobs=1), stamp))
+        runs.append(_write(out, claims, check_all(claims, seed=0, limits=REPORTING, jobs=1), stamp))
     for name in runs[0]:
         a, b = runs[0][name].decode().splitlines(), runs[1][name].decode().splitlines()
         assert len(a) == len(b)
@@ -124,10 +151,129 @@ def test_latex_escaping_of_specials_and_unicode():
     assert report.tex_escape("Δ") == r"\ensuremath{\Delta}"
 
 
-@pytest.mark.skipif(report.tex_engine() is None, reason="no TeX engine (latexmk or pdflatex) installed")
-def test_latex_report_compiles(checked, tmp_path):
-    files = _write(tmp_path, *checked, pdf=True)
-    assert files["report.pdf"].startswith(b"%PDF")
+# every character a claim's text may carry: the whole of Unicode's first planes (and a few beyond),
+# controls, lone surrogates, TeX's specials and its ^^ notation
+HOSTILE = ("".join(chr(c) for c in (*range(0x3000), *range(0xFB00, 0xFB50), *range(0xFE00, 0x10000)))
+           + "\U0001F600\U0001D400\U0010FFFF e\u0301 \\end{document} ^^M $x$ %{ \\input{/etc/passwd}")
+
+
+def _balanced(tex: str) -> bool:
+    depth = 0
+    for token in re.findall(r"\\.|[{}]", tex):
+        depth += {"{": 1, "}": -1}.get(token, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def test_latex_escaping_leaves_only_printable_ascii_with_balanced_braces():
+    for text in (HOSTILE, *HOSTILE[::97]):  # the whole sweep, and characters one at a time
+        tex = tex_escape(text)
+        assert all(ch == "\n" or " " <= ch <= "~" for ch in tex), ascii(text[:20])
+        assert _balanced(tex) and "\n\n" not in tex, ascii(text[:20])  # a blank line ends a paragraph in an argument
+        assert max(len(line) for line in tex.splitlines()) < 2000  # pdflatex reads at most 200,000 bytes a line
+    names = tex_math(r"\alpha + Βα_{ñ} + Ｘ")  # formulas keep their LaTeX; names may be any letter
+    assert names == r"\alpha + \text{\ensuremath{\mathrm{B}}}\text{\ensuremath{\alpha}}_{\text{\~{n}}} + \text{X}"
+    assert tex_escape("Β ß é ǘ Ｘ \x00\u200b😀") == (r"\ensuremath{\mathrm{B}} \ss{} \'{e} \'{\"{u}} X "
+                                                    r"\texttt{[U+0000]}\texttt{[U+1F600]}")
+
+
+def _hostile_claims():
+    """Claims whose id, source, note and symbol names carry hostile text (Β in a note: issue 11)."""
+    g = matrix("Βαñ", m, n)  # a Unicode name reaches the formulas' LaTeX
+    return [identity("h.Βeta." + HOSTILE[:40].replace("\x00", ""), g + g, 2 * g, source="§ Β " + HOSTILE[::7],
+                     note="Β " + HOSTILE, expect="holds"),
+            identity("h.greek", g, g.T, source="Ω", note="ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ αβγδεζηθικλμνξοπρστυφχψω",
+                     expect="fails")]
+
+
+@pytest.mark.skipif(report.tex_engine() is None, reason="no TeX engine (pdflatex or latexmk) installed; "
+                    "the escaping itself is checked without TeX above")
+def test_latex_report_compiles_whatever_text_the_claims_carry(checked, tmp_path):
+    claims = checked[0] + _hostile_claims()
+    results = checked[1] + check_all(claims[len(checked[0]):], seed=0, jobs=1)
+    written = report.write_reports(tmp_path, claims, results, 0, "2026-01-01 00:00:00 UTC", kernels=())
+    assert written.problems == [], written.problems
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+    if report.tex_engine()[0] == "pdflatex":  # and nothing is lost off the page: TeX drops what lies beyond
+        subprocess.run(report.tex_engine(), cwd=tmp_path, capture_output=True)  # its largest dimension
+        log = (tmp_path / "report.log").read_text(errors="replace")
+        assert max(map(float, re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide", log)), default=0) < 16000
+
+
+def test_a_report_set_is_never_mixed_with_an_old_pdf(checked, tmp_path, monkeypatch):
+    (tmp_path / "report.pdf").write_bytes(b"%PDF an old report")
+    monkeypatch.setattr(report, "compile_pdf", lambda tex: (None, "pdflatex failed (exit 1): no report.pdf", True))
+    written = _write_set(tmp_path, checked)
+    assert written.problems == ["pdflatex failed (exit 1): no report.pdf"]  # reported, not swallowed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "report.tex", "results.json"]
+
+    monkeypatch.setattr(report, "compile_pdf", lambda tex: (b"%PDF new", "report.pdf written by pdflatex", False))
+    assert _write_set(tmp_path, checked).problems == []
+    assert (tmp_path / "report.pdf").read_bytes() == b"%PDF new"
+    monkeypatch.setattr(report, "compile_pdf", lambda tex: (None, "no TeX engine installed: report.pdf skipped", False))
+    written = _write_set(tmp_path, checked)  # no TeX here: nothing to fail, but the old PDF must go
+    assert written.problems == [] and written.messages == ["no TeX engine installed: report.pdf skipped"]
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def _write_set(directory, checked):
+    return report.write_reports(directory, *checked, 0, "2026-01-01 00:00:00 UTC")
+
+
+def test_a_failed_pdf_build_fails_the_command_and_removes_the_old_pdf(tmp_path):
+    """A TeX that fails (here a stand-in pdflatex on the PATH) gives exit 2 and a message, not a quiet 0."""
+    claim_file = tmp_path / "claims.toml"
+    claim_file.write_text('[symbols]\nX = [2, 3]\n[[claim]]\nid = "cli.Βeta"\nkind = "identity"\n'
+                          'lhs = "X + X"\nrhs = "2*X"\nnote = "Β"\n', encoding="utf-8")
+    tex_bin = tmp_path / "bin"
+    tex_bin.mkdir()
+    fake = tex_bin / "pdflatex"
+    fake.write_text("#!/bin/sh\necho '! LaTeX Error: a stand-in that always fails.'\nexit 1\n")
+    fake.chmod(0o755)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.pdf").write_bytes(b"%PDF an old report")
+    env = dict(os.environ, PATH=f"{tex_bin}{os.pathsep}{os.environ.get('PATH', '')}")
+    r = subprocess.run([sys.executable, "-m", "derivcheck", "check", str(claim_file), "--report", str(out)],
+                       cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert r.returncode == 2, r.stderr
+    assert "pdflatex failed" in r.stderr and "a stand-in that always fails" in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "report.tex", "results.json"]
+
+
+def test_text_that_utf8_cannot_encode_does_not_lose_the_report(checked, tmp_path):
+    claims = checked[0] + [identity("r.surrogate", X, X, note="half a pair: \ud800", expect="holds")]
+    results = checked[1] + check_all(claims[-1:], seed=0, jobs=1)
+    files = _write(tmp_path, claims, results)
+    assert "half a pair: \\ud800" in files["index.html"].decode()
+    assert json.loads(files["results.json"])["claims"][-1]["note"] == "half a pair: \ud800"
+
+
+def test_convergence_curves_are_computed_only_when_a_report_asks(checked):
+    claims, results = checked
+    with_curves = {r.id: r.verdict.convergence for r in results}
+    assert len(with_curves["r.bce.dW"]) == 8
+    without = {r.id: r.verdict.convergence for r in check_all(claims[:2], seed=0, jobs=1)}
+    assert without == {"r.bce.dW": [], "r.bce.dW.sign": []}
+
+
+def test_convergence_picture_puts_points_where_the_axes_say():
+    f = plots.FRAME
+    svg = str(plots.convergence_svg([(1e-4, 1e-8), (1e-8, 0.0), (1e-10, float("nan")), (1e-12, 1e5)], True))
+    ticks = dict((label, float(x)) for x, label in re.findall(r'<text x="([0-9.]+)" y="[0-9.]+">(1e-\d+|1)</text>',
+                                                                svg))
+    y_ticks = dict((label, float(y)) for y, label in re.findall(r'<text x="[0-9.]+" y="([0-9.]+)" dy="3">([^<]+)</text>',
+                                                                  svg))
+    lines = re.findall(r'points="([^"]+)"', svg)
+    runs = [[tuple(map(float, p.split(","))) for p in line.split()] for line in lines]
+    assert len(runs) == 2  # the NaN point breaks the line
+    (x1, y1), (x2, y2) = runs[0]
+    assert (x1, y1) == (ticks["1e-4"], y_ticks["1e-8"])  # h = 1e-4, discrepancy 1e-8 sit on their ticks
+    assert (x2, y2) == (ticks["1e-8"], f.bottom)  # an exact zero sits on the bottom axis
+    assert runs[1] == [(ticks["1e-12"], f.top)]  # a value above the frame sits on its top edge
+    assert 'stroke="#1a7f37"' in svg and 'stroke="#cf222e"' in str(plots.convergence_svg([(1e-4, 1.0)], False))
+    assert svg.startswith("<svg") and 'viewBox="0 0 300 200"' in svg  # inline, scalable
 
 
 def _browser():
