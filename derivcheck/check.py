@@ -7,11 +7,8 @@ expression, a time-out, a crash inside SymPy) becomes that claim's verdict.
 """
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import queue
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -28,6 +25,7 @@ from .forward import forward_backend
 from .instances import claim_rng, concrete_shape, fmt_sizes, sizes_rng
 from .numeric import convergence, numeric_stage
 from .symbolic import Unsupported, prove_equal
+from .timelimit import StageTimeout, time_limit
 from .verdict import HOLDS, Counterexample, Result, Stage, StepResult, Verdict
 
 __all__ = ["Limits", "check", "check_all"]
@@ -43,30 +41,6 @@ class Limits:
     cache: dict = field(default_factory=dict, compare=False, repr=False)
     symbolic: bool = True  # try the proof for all dimensions first (tests of the concrete stages turn it off)
     convergence: bool = False  # the finite-difference curves of derivative claims: only a report draws them
-
-
-class StageTimeout(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float):
-    """Interrupt the block after ``seconds`` (POSIX main thread; elsewhere no limit)."""
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable or seconds <= 0:
-        yield
-        return
-
-    def expire(signum, frame):
-        raise StageTimeout()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # ---------------------------------------------------------------- comparisons
@@ -273,7 +247,7 @@ def _convergence(c: Comparison, claim: Claim, seed: int, path: tuple, limits: Li
     try:
         with time_limit(limits.numeric):
             return convergence(*c.numeric, claim.relations, claim_rng(seed, claim.id, *path, 3), seed)
-    except Exception:  # evidence for the eye only: never a reason to change the verdict
+    except (Exception, StageTimeout):  # evidence for the eye only: never a reason to change the verdict
         return []
 
 
@@ -403,20 +377,30 @@ def _diagnosis(claim: Claim, verdict: Verdict, seed: int, limits: Limits):
     try:
         with time_limit(limits.exact):
             return diagnose(claim, seed, broken)
-    except Exception:  # no diagnosis is better than a wrong one or a crash
+    except (Exception, StageTimeout):  # no diagnosis is better than a wrong one, a crash or a long wait
         return None
 
 
+def claim_seconds(limits: Limits) -> float:
+    """The most one claim may take, whatever it contains: the proof, the exact and numeric stages,
+    the convergence picture and the diagnosis, each within its own limit, plus a second."""
+    return min(limits.exact, PROOF_SECONDS) + 2 * limits.exact + 2 * limits.numeric + 1.0
+
+
 def check(claim: Claim, seed: int = 0, limits: Limits | None = None) -> Result:
-    """Check one claim; never raises for a problem with the claim itself."""
+    """Check one claim within claim_seconds(limits); never raises for a problem with the claim itself."""
     limits = Limits() if limits is None else limits
     start = time.perf_counter()
     if claim.error:
         verdict = Verdict("ill_formed", claim.error)
     else:
-        verdict = _guard(lambda: _KINDS[claim.kind](claim, seed, limits))
-        if verdict.status in ("refuted", "ill_formed"):
-            verdict.diagnosis = _diagnosis(claim, verdict, seed, limits)
+        try:
+            with time_limit(claim_seconds(limits)):
+                verdict = _guard(lambda: _KINDS[claim.kind](claim, seed, limits))
+                if verdict.status in ("refuted", "ill_formed"):
+                    verdict.diagnosis = _diagnosis(claim, verdict, seed, limits)
+        except StageTimeout:  # the claim's own budget ran out between two guarded steps
+            verdict = Verdict("inconclusive", f"the claim's time limit of {claim_seconds(limits):g} s was reached")
     return Result(claim.id, claim.source, claim.kind, verdict, claim.expect,
                   time.perf_counter() - start, claim.note, claim.origin, claim.document)
 
