@@ -17,7 +17,7 @@ from .parse import ClaimFileError, load_toml
 __all__ = ["ClaimFileError", "discover", "load_file", "load_paths", "load_kernels"]
 
 SUFFIXES = (".py", ".toml")
-DOCUMENT_SUFFIXES = (".md", ".markdown", ".tex", ".ipynb")
+DOCUMENT_SUFFIXES = (".md", ".markdown", ".txt", ".tex", ".ipynb")
 
 
 def discover(directory: Path) -> list[Path]:

@@ -20,7 +20,7 @@ from .translate import REASONS
 
 __all__ = ["SUFFIXES", "Document", "Equation", "load_document", "coverage_text", "REASONS"]
 
-SUFFIXES = (".md", ".markdown", ".tex", ".ipynb")
+SUFFIXES = (".md", ".markdown", ".txt", ".tex", ".ipynb")
 
 
 def _notebook_text(path: Path, raw: str) -> str:

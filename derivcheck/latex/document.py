@@ -105,7 +105,13 @@ def read_document(text: str, path: Path, markdown: bool, declare: Path | None = 
             doc.equations.append(Equation(display.line, display.latex.strip(), reason="macro definitions"))
             continue
         for chain in _chains(display, macros):
-            doc.equations.append(_process(chain, state))
+            try:
+                doc.equations.append(_process(chain, state))
+            except (ClaimFileError, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # a bug here must not lose the other equations; it is listed, not hidden
+                doc.equations.append(Equation(chain[0].line, " ".join(s.latex for s in chain), reason="internal error",
+                                              detail=f"{type(exc).__name__}: {exc} (please report it)"))
     return doc
 
 
@@ -255,15 +261,19 @@ def _claims_of(eq, members, scope, part, indices, params, state, override) -> Eq
             else:
                 params.pop(name, None)
         instances.append((assignment, readings))
-    made, defined, skip = [], [], None
+    made, defined, skip, partial = [], [], None, []
     for assignment, readings in instances:
         for reading in readings:
             defined.extend(reading["defines"])
             if reading["claim"] is not None:
                 made.append((assignment, reading))
-            else:
+            elif reading["skip"] is not None:
                 skip = skip or reading["skip"]
+                where = ", ".join(f"{k} = {v}" for k, v in sorted(assignment.items()))
+                partial.append(f"{where or 'as written'}: {reading['skip'].detail}")
     eq.defines = sorted(set(defined))
+    if (made or defined) and partial:
+        eq.detail = "not checked " + "; ".join(partial)
     if not made:
         if defined:
             eq.status = "definition"
@@ -378,12 +388,20 @@ def _translate(members, scope, part, indices, assignment, choices, params) -> di
         except Skip as exc:
             values.append((m.rel, exc, m))
     out["sites"] = [s for s in t.sites]
+    if len(values) >= 3 and values[1][0] == ":" and values[2][0] == "\\mapsto":
+        # G: X ↦ X W defines G (or restates it); X names the argument
+        arg = values[1][1]
+        out["mapsto_params"] = [arg] if isinstance(arg, E.Symbol) else []
+        values = [values[0], ("=", values[2][1], values[2][2])] + values[3:]
     start = 0
     defined = _definition(t, values) if len(values) >= 2 else None
     if defined is not None:
         name, body, fparams, start = defined
         out["definition"] = (name, body, fparams)
         out["defines"].append(name)
+    elif len(values) >= 2 and _restates(values):
+        out["defines"].append(values[0][1].name)  # 'Z = X W' where Z is declared so: consistent, nothing to check
+        start = 1
     rest = values[start:]
     rels = [r for r, _, _ in rest[1:]]
     bad = [k for k, r in enumerate(rels) if r not in EQUALITY]
@@ -398,6 +416,9 @@ def _translate(members, scope, part, indices, assignment, choices, params) -> di
             return out
     kept = [(v, m) for _, v, m in rest if isinstance(v, E.Expr)]
     dropped = [(v, m) for _, v, m in rest if not isinstance(v, E.Expr)]
+    if len(rest) == 1 and not out["defines"]:
+        out["skip"] = Skip("not a claim")
+        return out
     if len(kept) < 2:
         if not out["defines"]:
             # the reason a defining statement fails is in its body, not in the name it would define
@@ -413,20 +434,18 @@ def _translate(members, scope, part, indices, assignment, choices, params) -> di
     return out
 
 
+def _restates(values) -> bool:
+    """A defined name set equal to its own definition, written the same way."""
+    (_, v0, _), (rel, v1, _) = values[0], values[1]
+    return (isinstance(v0, E.Defined) and isinstance(v1, E.Expr) and rel in EQUALITY
+            and to_text(v0.body) == to_text(v1))
+
+
 def _definition(t, values):
     """(name, body, params, index of the first member to check) for a defining statement, else None."""
     rel1, v0, m0 = values[0]
     _, v1, m1 = values[1]
     rel = values[1][0]
-    if rel == ":" and len(values) >= 3 and values[2][0] == "\\mapsto":
-        # G: X ↦ X W
-        if not isinstance(values[2][1], E.Expr):
-            return None
-        name = _plain_name(t, m0)
-        if name is None:
-            return None
-        params = [v1] if isinstance(v1, E.Symbol) else []
-        return name, values[2][1], params, 2
     if rel not in EQUALITY or not isinstance(v1, E.Expr):
         return None
     if isinstance(v0, UnknownName):

@@ -49,6 +49,7 @@ REASONS = {
     "ambiguous": "too many ambiguous products to check every reading",
     "skipped by the declarations": "skipped by the declarations",
     "unclosed display": "a display that is never closed",
+    "internal error": "the front end failed on this equation (a bug: please report it)",
 }
 
 
@@ -312,6 +313,10 @@ class Translator:
         return self._product(factors, tree)
 
     def _product(self, factors, tree):
+        if len(factors) == 1:
+            value = self._value(factors[0][1])
+            if isinstance(value, (NameRef, Fn)):
+                return value  # {g^{[L]}}' : the braces group a name, not a product
         items: list = []  # (op, value)
         i = 0
         while i < len(factors):
@@ -870,6 +875,9 @@ class Translator:
         if not isinstance(value, NameRef):
             return value
         name = value.name
+        canon = _canonical_names(self.names) if self.names else {}
+        if name in canon:  # [names] may also name a composed name: A0 = "X"
+            return self._names_value(canon[name], name)
         if name == "_ones" or name == "_zeros":
             raise Skip("unsupported notation", f"{value.latex} needs its size: write {value.latex}_N or name it in [names]")
         for table in (self.scope.symbols, self.scope.defines):
