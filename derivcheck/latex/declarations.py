@@ -203,17 +203,21 @@ def _part(where: _Where, raw: dict, parent: Part | None, document_lines) -> Part
     p.indices = {**base.indices, **{k.lstrip("\\"): v for k, v in indices.items()}}
     if parent is not None:
         p.start = _line_ref(where, raw.get("from"), document_lines, "from")
-        p.end = _line_ref(where, raw["to"], document_lines, "to") if "to" in raw else None
+        p.end = _line_ref(where, raw["to"], document_lines, "to", after=p.start) - 1 if "to" in raw else None
     return p
 
 
-def _line_ref(where, ref, document_lines, key) -> int:
+def _line_ref(where, ref, document_lines, key, after: int = 0) -> int:
+    """A line number, or the first line (after ``after``) that starts with the text, else contains it."""
     if isinstance(ref, int) and not isinstance(ref, bool) and ref > 0:
         return ref
     if isinstance(ref, str) and ref.strip():
-        for i, line in enumerate(document_lines):
-            if ref.strip() in line:
-                return i + 1
+        text = ref.strip()
+        for test in (lambda line: line.rstrip() == text, lambda line: line.startswith(text),
+                     lambda line: line.strip().startswith(text), lambda line: text in line):
+            for i in range(after, len(document_lines)):
+                if test(document_lines[i]):
+                    return i + 1
         where.fail(key, f"{key} = {ref!r}: no line of the document contains this text")
     where.fail(key, f"{key} must be a line number or the text of a line, got {ref!r}")
 

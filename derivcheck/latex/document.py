@@ -454,6 +454,19 @@ def _definition(t, values):
             return None
         params = _parameters(t, m0)
         return name, v1, params, 1
+    # f(x) = … again, for a function the document defined before: a new definition (f(x) = x after ReLU)
+    term = _term_of(m0.tree)
+    factors = [c for c in term.children if c.data == "factor"] if term is not None else []
+    if len(factors) == 2 and factors[1].children[0].data == "paren" and isinstance(v0, E.Expr):
+        try:
+            t.text, t.environments = m0.parsed.text, m0.parsed.environments
+            head = t._resolve(t._factor(factors[0]))
+        except Skip:
+            return None
+        params = _parameters(t, m0)
+        if isinstance(head, E.Defined) and t.params.get(head.name) and \
+                [p.name for p in params] == [p.name for p in t.params[head.name]] and to_text(head.body) != to_text(v1):
+            return head.name, v1, params, 1
     return None
 
 
@@ -467,6 +480,8 @@ def _plain_name(t: Translator, m: Member):
         return None
     if len(factors) == 2 and factors[1].children[0].data != "paren":
         return None
+    if factors[0].children[0].data not in ("letter", "command", "styled"):
+        return None  # only a name (with scripts) can be defined
     try:
         t.text, t.environments = m.parsed.text, m.parsed.environments
         t.expression(factors[0])

@@ -117,9 +117,9 @@ def split_statements(row: str) -> list[str]:
                 continue
             i += 2
             continue
-        if ch == "{":
+        if ch in "{([":
             depth += 1
-        elif ch == "}":
+        elif ch in "})]":
             depth -= 1
         i += 1
     out.append(row[start:])

@@ -526,6 +526,8 @@ class Translator:
             return self._generic_fn(stripped)
         if stripped in CALLS and CALLS[stripped][1] == ("e",):
             return self._call_fn(stripped)
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", stripped) and self.scope.lookup(stripped) is None:
+            raise UnknownName(stripped, key)  # a name the document is about to define
         try:
             return parse_expression(stripped, self.scope)
         except ExpressionError as exc:
@@ -564,12 +566,19 @@ class Translator:
         bound = self._bound_index(script)
         if bound is not None:
             return self._bound_use(value, bound, atom)
+        if isinstance(value, NameRef) and value.name in ("_ones", "_zeros") and script.strip() in self.scope.dims:
+            size = self.scope.dims[script.strip()]  # \mathbf{1}_N: the column of N ones
+            return E.Fill(value.name[1:], size, 1)
+        if isinstance(value, NameRef) and value.name == "I" and script.strip() in self.scope.dims \
+                and "I" not in self.scope.symbols and "I" not in self.scope.defines:
+            size = self.scope.dims[script.strip()]  # I_n: the identity matrix
+            return E.Fill("eye", size, size)
         if isinstance(value, NameRef):
             number = self._index_value(script)
             if number is not None:
                 return NameRef(value.name + str(number), value.latex + "_" + script)
             word = _word(script)
-            if word is not None and len(word) > 1:
+            if word is not None and len(word) > 1 and not re.fullmatch(r"[i-t]+", word):  # X_ij is an entry
                 return NameRef(f"{value.name}_{word}", value.latex + "_" + script)
             raise Skip("index notation", f"{value.latex}_{{{script}}} is an entry")
         if isinstance(value, Nabla) and value.wrt is None:
@@ -735,6 +744,8 @@ class Translator:
             return self._call_fn(FUNCTION_COMMANDS[cmd])
         if name in GREEK:
             return NameRef(name, cmd)
+        if name in SETS or name in ("Reals", "RR"):
+            raise Skip("function signature", f"the set {cmd}")
         if cmd in ("\\infty",):
             raise Skip("unsupported notation", "∞")
         raise Skip("unknown macro", f"{cmd} (define it with \\newcommand or name it in [names])")
