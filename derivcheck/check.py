@@ -22,6 +22,7 @@ from .evaluate import Env, EvaluationError, evaluate
 from .diagnose import diagnose
 from .exact import SIZE_POOL, exact_stage
 from .forward import forward_backend
+from .gradcheck.claim import check_code
 from .instances import claim_rng, concrete_shape, fmt_sizes, sizes_rng
 from .numeric import convergence, numeric_stage
 from .symbolic import Unsupported, prove_equal
@@ -356,6 +357,7 @@ _KINDS = {
     "directional": _check_comparisons,
     "derivation": _check_derivation,
     "value": _check_value,
+    "code": check_code,  # a program's gradients, by gradcheck in spec mode
 }
 
 
@@ -398,7 +400,7 @@ def check(claim: Claim, seed: int = 0, limits: Limits | None = None) -> Result:
             with time_limit(claim_seconds(limits)):
                 verdict = _guard(lambda: _KINDS[claim.kind](claim, seed, limits))
                 if verdict.status in ("refuted", "ill_formed"):
-                    verdict.diagnosis = _diagnosis(claim, verdict, seed, limits)
+                    verdict.diagnosis = verdict.diagnosis or _diagnosis(claim, verdict, seed, limits)
         except StageTimeout:  # the claim's own budget ran out between two guarded steps
             verdict = Verdict("inconclusive", f"the claim's time limit of {claim_seconds(limits):g} s was reached")
     return Result(claim.id, claim.source, claim.kind, verdict, claim.expect,

@@ -14,7 +14,7 @@ from .expr import Expr, as_expr
 
 __all__ = ["Claim", "Kernel", "KINDS", "PROVABLE_KINDS", "identity", "gradient", "jacobian", "directional", "value", "derivation"]
 
-KINDS = ("identity", "gradient", "jacobian", "directional", "value", "derivation")
+KINDS = ("identity", "gradient", "jacobian", "directional", "value", "derivation", "code")
 PROVABLE_KINDS = ("identity", "gradient", "jacobian", "directional", "derivation")  # all but worked numbers
 EXPECTATIONS = ("holds", "fails")
 
@@ -49,6 +49,8 @@ class Claim:
     error: str | None = None
     # the equation as the document writes it (LaTeX), for claims read from a document
     latex: str = ""
+    # code: the program whose gradients are checked (derivcheck.gradcheck.claim.CodeCheck)
+    code: object = None
 
     def __post_init__(self):
         if self.kind not in KINDS:

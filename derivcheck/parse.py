@@ -19,7 +19,7 @@ import sympy
 
 from . import expr as E
 from .assumptions import ASSUMPTIONS
-from .claims import KINDS, Claim
+from .claims import Claim
 from .functions import PRIME_SUFFIX
 from .vocabulary import CALLS
 
@@ -343,8 +343,9 @@ def _claim(f: _File, raw: dict, scope: Scope, relations) -> Claim:
     line = _line_of(f.lines, rf"^\s*id\s*=\s*[\"']{re.escape(cid)}[\"']")
     where = f.where(line)
     kind = raw.get("kind")
-    if kind not in KINDS:
-        f.fail(line, f"claim {cid}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if kind not in _CLAIM_KEYS:  # "code" claims carry a program: Python claim modules only
+        f.fail(line, f"claim {cid}: kind must be one of {', '.join(_CLAIM_KEYS)}, not {kind!r}"
+               + (" (code claims run a program: write them in a Python claim module)" if kind == "code" else ""))
     required, optional = _CLAIM_KEYS[kind]
     allowed = required | optional | _COMMON_KEYS
     unknown = sorted(set(raw) - allowed)

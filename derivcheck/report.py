@@ -142,6 +142,8 @@ def _statement(claim: Claim) -> list:
         rows = [((claim.steps[0],), "")]
         rows += [(("=", s), "") for s in claim.steps[1:]]
         return rows
+    if k == "code":
+        return [((claim.f,), f"the loss whose gradients w.r.t. {', '.join(claim.code.params)} the code computes")]
     return []
 
 

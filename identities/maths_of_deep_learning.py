@@ -573,3 +573,68 @@ KERNELS = [
            gradients={"W_lm1": "mdl.s7.batch.dW_lm1", "b_lm1": "mdl.s7.batch.db_lm1", "W_l": "mdl.s7.batch.dW_l",
                       "b_l": "mdl.s7.batch.db_l"}, source=f"{DOC} §7"),
 ]
+
+
+# ================================================================ the documents' code, run (gradcheck)
+# "code" claims: the document's NumPy backward code, transcribed as a function, computes the gradients of
+# the loss it belongs to.  gradcheck runs it at the document's own data and at random instances whose
+# dimensions all differ, against derivcheck's 50-digit forward-mode derivative of the loss (spec mode).
+from derivcheck.gradcheck.claim import code_gradients  # noqa: E402
+
+
+def _sigmoid_prime(v):
+    return _sigmoid(v) * (1 - _sigmoid(v))
+
+
+def _snippet_6_4_2(x, W1, b1, W2, b2, y, einsum=False):
+    """§6.4.2's snippet, after the forward pass of §6.3.1 that it assumes (column vectors)."""
+    z1 = np.matmul(W1, x) + b1
+    a1 = _sigmoid(z1)
+    z2 = np.matmul(W2, a1) + b2
+    a2 = _sigmoid(z2)
+    delta2 = (a2 - y) * _sigmoid_prime(z2)
+    dC_dw2 = np.matmul(delta2, a1.T)
+    if einsum:  # "Alternative using einsum for outer product"
+        dC_dw2 = np.einsum('i,j->ij', delta2.flatten(), a1.flatten())
+    delta1 = np.matmul(W2.T, delta2) * _sigmoid_prime(z1)
+    dC_dw1 = np.matmul(delta1, x.T)
+    return {"W1": dC_dw1, "W2": dC_dw2}
+
+
+def _backward_8_1(x, y, weight1, weight2, comment_eq_A=False):
+    """The loop body of the §8.1 program (``_program_8_1``) up to the gradients, line for line."""
+    a0 = x
+    z1 = np.dot(x, weight1)
+    a1 = _sigmoid(z1)
+    z2 = np.dot(a1, weight2)
+    a2 = _sigmoid(z2)
+    delta2 = a2 - y
+    dC_dw2_1 = delta2 * _sigmoid(z2) * (1 - _sigmoid(z2))
+    dC_dw2 = a1.T.dot(dC_dw2_1)
+    if comment_eq_A:  # the code comment's Eq (A), run as code
+        dC_dw2 = delta2 * _sigmoid(z2) * (1 - _sigmoid(z2)) * a1.T
+    dC_dw1 = np.dot(dC_dw2_1, weight2.T) * _sigmoid(z1) * (1 - _sigmoid(z1))
+    dC_dw1 = a0.T.dot(dC_dw1)
+    return {"weight1": dC_dw1, "weight2": dC_dw2}
+
+
+program_data = [{"x": run["x"], "y": run["y"], "weight1": run[w1], "weight2": run[w2]}
+                for w1, w2 in (("weight1_initial", "weight2_initial"), ("weight1_trained", "weight2_trained"))]
+code_checks = [
+    code_gradients("mdl.s6_4_2.code", C2, (W1, W2), _snippet_6_4_2,
+                   source=f"{s642} (the snippet run: delta2, dC_dw2 = np.matmul(delta2, a1.T), delta1, dC_dw1)",
+                   expect="holds"),
+    code_gradients("mdl.s6_4_2.code.einsum", C2, (W1, W2), lambda **v: _snippet_6_4_2(**v, einsum=True),
+                   source=f"{s642} (the snippet run with its einsum alternative for dC_dw2)", expect="holds"),
+    code_gradients("mdl.s8_1.code", C8, (V1, V2), _backward_8_1, points=program_data,
+                   source=f"{s81} (the program's backward code run, at its own data with the initial and the "
+                          "trained weights, and at random sizes)", expect="holds"),
+    code_gradients("mdl.s8_1.code.comment_eq_A", C8, (V1, V2), lambda **v: _backward_8_1(**v, comment_eq_A=True),
+                   points=program_data,
+                   source=f"{s81} (the code comment's Eq (A), dC_dw2 = delta2*derv_sigmoid(z2)*a1.T, run as code)",
+                   expect="fails",
+                   note="Run on the program's own data (B = H = 4, K = 1) the comment's line broadcasts a (4, 1) "
+                        "column against the (4, 4) a1.T and returns a (4, 4) array for the (4, 1) weight2; at other "
+                        "sizes it raises. The program's own line a1.T.dot(dC_dw2_1) is right (claim mdl.s8_1.code)."),
+]
+CLAIMS = CLAIMS + code_checks

@@ -349,3 +349,47 @@ def test_spec_errors_name_what_is_wrong(spec, tmp_path):
         check_gradients(loss, grads, params=params, args=(X, y), spec=Spec(spec.expr))
     with pytest.raises(GradcheckError, match="dimension m is 8"):
         check_gradients(loss, grads, params=params, args=(X, y[:3]), spec=spec)
+
+
+# ---------------------------------------------------------------- the "code" claim kind
+
+
+def _code_claim(program, **kw):
+    from derivcheck import define, dims, matrix, sigmoid, sum as dsum
+    from derivcheck.gradcheck.claim import code_gradients
+
+    m, n = dims("m n")
+    X, w, y = matrix("X", m, n), matrix("w", n, 1), matrix("y", m, 1)
+    L = define("L", dsum((sigmoid(X @ w) - y) ** 2) / 2)
+    return code_gradients("test.code", L, (w,), program, **kw)
+
+
+def _sig(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def test_a_code_claim_is_confirmed_refuted_or_ill_formed():
+    from derivcheck.check import check
+
+    def right(X, w, y):
+        a = _sig(X @ w)
+        return {"w": X.T @ ((a - y) * a * (1 - a))}
+
+    ok = check(_code_claim(right, expect="holds"))
+    assert ok.verdict.status == "confirmed" and ok.ok and ok.verdict.stages[0].method == "gradcheck"
+    bad = check(_code_claim(lambda X, w, y: {"w": -right(X, w, y)["w"]}))
+    assert bad.verdict.status == "refuted" and bad.verdict.counterexample is not None
+    assert bad.verdict.diagnosis.text == "w: sign flipped: the code returns the negative of the gradient"
+    raising = check(_code_claim(lambda X, w, y: {"w": X @ w.T}))
+    assert raising.verdict.status in ("ill_formed",) and "raises ValueError" in raising.verdict.reason
+    wrong_shape = check(_code_claim(lambda X, w, y: {"w": right(X, w, y)["w"].T}))
+    assert wrong_shape.verdict.status == "ill_formed" and "transposed" in wrong_shape.verdict.diagnosis.text
+
+
+def test_a_toml_file_cannot_declare_a_code_claim(tmp_path):
+    from derivcheck.parse import ClaimFileError, load_toml
+
+    path = tmp_path / "c.toml"
+    path.write_text('dims = ["m"]\n[symbols]\nx = ["m", 1]\n[[claim]]\nid = "c"\nkind = "code"\n')
+    with pytest.raises(ClaimFileError, match="c.toml:5: claim c: kind must be one of .*Python claim module"):
+        load_toml(path)

@@ -212,9 +212,10 @@ def _as_array(g, name: str) -> np.ndarray:
 def _variable(problem: Problem, checker: Checker, name: str, raw_at, ctx) -> Row:
     shape = problem.point[name].shape
     G = _as_array(raw_at(problem.point)[name], name)
-    if G.shape != shape and G.size == int(np.prod(shape)) and tuple(s for s in G.shape if s != 1) == \
+    if G.shape != shape and G.ndim != len(shape) and tuple(s for s in G.shape if s != 1) == \
             tuple(s for s in shape if s != 1):
         G = G.reshape(shape)  # (k,) for (1, k): the same numbers, and an update b -= lr*g broadcasts right
+        # ((1, k) for (k, 1) is refused: b -= lr*g would broadcast to (k, k))
     if G.shape != shape:
         return _wrong_shape(problem, checker, name, G, shape, raw_at, ctx)
     bad = ~np.isfinite(G)
