@@ -393,3 +393,37 @@ def test_a_toml_file_cannot_declare_a_code_claim(tmp_path):
     path.write_text('dims = ["m"]\n[symbols]\nx = ["m", 1]\n[[claim]]\nid = "c"\nkind = "code"\n')
     with pytest.raises(ClaimFileError, match="c.toml:5: claim c: kind must be one of .*Python claim module"):
         load_toml(path)
+
+
+# ---------------------------------------------------------------- the examples and the README
+
+
+def _example_output(name, capsys):
+    import runpy
+    from pathlib import Path
+
+    runpy.run_path(str(Path(__file__).resolve().parent.parent / "examples" / name), run_name="__main__")
+    return capsys.readouterr().out
+
+
+def test_the_loss_example(capsys):
+    out = _example_output("gradcheck_loss.py", capsys)
+    assert "all gradients agree" in out and "re-run in float64" in out
+    assert "not summed over the batch" in out and "sign flipped" in out
+
+
+def test_the_pair_example_checks_a_kernel_by_differences_and_against_its_spec(capsys):
+    out = _example_output("gradcheck_pair.py", capsys)
+    assert out.count("all gradients agree") == 2 and "specification (50-digit forward mode)" in out
+
+
+def test_the_readme_shows_what_the_batchnorm_example_prints(capsys):
+    from pathlib import Path
+
+    out = _example_output("gradcheck_batchnorm.py", capsys)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("The wrong batch-norm variant gives:\n\n```\n")[1].split("```")[0].splitlines()
+    printed = out.splitlines()
+    for line in block[:-1]:  # the last line has the time
+        assert line in printed, line
+    assert "scaled by N = 32 (the batch size)" in out and out.count("WRONG") == 1

@@ -41,7 +41,7 @@ class Finding:
 
 
 def _fmt(shape) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _transposed(G, shape):
@@ -98,7 +98,7 @@ def _factor(G, ctx):
         return
     for value, name in ctx["factors"]:
         if abs(k / value - 1) < 1e-2:
-            yield f"scaled by {name}: the code's gradient is {name} times the true one", G / value
+            yield f"scaled by {name}: the code's gradient is {_plain(value)} times the true one", G / value
     yield f"scaled by {_plain(k)}: the code's gradient is {_plain(k)} times the true one (no named factor fits)", G / k
 
 
