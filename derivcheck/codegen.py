@@ -293,6 +293,14 @@ def _claim_for(kernel: Kernel, param: str, claims: dict, results: dict) -> tuple
     return claim, result
 
 
+def _replaced_status(kernel: Kernel, cid: str, results: dict) -> str:
+    """The verdict of the document's own formula that a kernel does not use (refuted, ill_formed, …):
+    the docstring says which; the claim must have been checked in this run, like the kernel's own."""
+    if cid not in results:
+        raise NotChecked(f"kernel {kernel.name}: claim {cid} (the formula it replaces) was not checked")
+    return results[cid].verdict.status
+
+
 def generate(kernel: Kernel, claims: dict, results: dict) -> str:
     """The Python source of one kernel module."""
     convert = _Converter(kernel.activations)
@@ -342,7 +350,8 @@ def generate(kernel: Kernel, claims: dict, results: dict) -> str:
         unpack=[n for n in inputs + params + list(forward) if n in needed],
         backward=backward_lines, results=results_lines, docs=docs, definitions=definitions,
         forward_docs=[(d.name, to_text(d.body)) for d in forward_nodes],
-        replaced={p: cid for p, cid in kernel.replaces.items()}, origin=Path(kernel.origin.split(":")[0]).name,
+        replaced={p: (cid, _replaced_status(kernel, cid, results)) for p, cid in kernel.replaces.items()},
+        origin=Path(kernel.origin.split(":")[0]).name,
         uses_runtime=any("rt." in line.code for line in forward_lines + backward_lines)
         or any("rt." in code for code in results_lines.values()))
 

@@ -107,7 +107,7 @@ class KernelView:
     name: str
     title: str
     gradients: list  # [(parameter, claim id, verdict)]
-    replaces: list  # [(parameter, refuted claim id)]
+    replaces: list  # [(parameter, id of the document's claim it does not use, that claim's verdict)]
 
 
 @dataclass
@@ -261,7 +261,8 @@ def _view(claim: Claim | None, result: Result) -> ClaimView:
 def _kernel_views(kernels, results) -> list[KernelView]:
     status = {r.id: r.verdict.status for r in results}
     return [KernelView(k.name, k.title, [(p, cid, status.get(cid, "not checked")) for p, cid in k.gradients.items()],
-                       sorted(k.replaces.items())) for k in kernels]
+                       [(p, cid, status.get(cid, "not checked")) for p, cid in sorted(k.replaces.items())])
+            for k in kernels]
 
 
 def build(claims: list[Claim], results: list[Result], seed: int, generated_at: str, kernels=()) -> ReportData:
