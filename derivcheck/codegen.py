@@ -16,7 +16,12 @@ shape the result:
 
 Activations computed in the forward pass are reused: any occurrence of a
 forward definition's body in the backward formulas becomes that cached name
-(σ(Z)(1 − σ(Z)) is printed A(1 − A)).
+(σ(Z)(1 − σ(Z)) is printed A(1 − A)), and the cache holds only what the
+backward pass reads.  Last, ``_Lowering`` writes each assignment in place
+where nothing reads the old value afterwards (``Z = X @ W; Z += b``,
+``tanh(Z, out=Z)``) and evaluates longer elementwise expressions a block of
+rows at a time (``_runtime.fused``), so that the passes allocate about one
+batch x hidden array each instead of one per operation.
 """
 from __future__ import annotations
 
@@ -243,6 +248,130 @@ _CALLS = {
 }
 
 
+# ---------------------------------------------------------------- in-place lowering
+#
+# Each assignment ``name = expr`` becomes NumPy statements that allocate as little as possible (a
+# fresh batch x hidden array costs its page faults, and every pass over it a trip to memory):
+# - a matrix product plus a broadcast term: ``Z = X @ W`` then ``Z += b``;
+# - an elementwise function of an array nothing reads afterwards: computed into that array;
+# - a longer elementwise expression over batch x hidden arrays: evaluated a block of rows at a
+#   time (``rt.fused``), so NumPy's temporaries stay block-sized, into an array nothing reads
+#   afterwards when there is one.  Products and sums inside it are computed first, as names.
+# The arrays a caller passed in or will read (arguments, the cache, results) are never written.
+
+_ELEMENTWISE_OPS = (sympy.Add, sympy.Mul, sympy.Pow, sympy.tanh, sympy.exp, sympy.log, sympy.sqrt, sympy.sin,
+                    sympy.cos, sympy.Abs, _F["sigmoid"], _F["relu"], _F["step"], _F["softplus"])
+_INPLACE = {sympy.tanh: "numpy.tanh({0}, out={0})", sympy.exp: "numpy.exp({0}, out={0})",
+            sympy.log: "numpy.log({0}, out={0})", sympy.sqrt: "numpy.sqrt({0}, out={0})",
+            sympy.sin: "numpy.sin({0}, out={0})", sympy.cos: "numpy.cos({0}, out={0})",
+            sympy.Abs: "numpy.abs({0}, out={0})", _F["relu"]: "numpy.maximum({0}, 0, out={0})",
+            _F["sigmoid"]: "rt.sigmoid({0}, out={0})"}
+
+
+def _elementwise(e) -> bool:
+    return e.func in _ELEMENTWISE_OPS
+
+
+def _broadcast(*shapes):
+    return tuple(next((d for d in axis if d != 1), 1) for axis in zip(*shapes))
+
+
+_SHAPE_OF = {  # shape of an opaque function's value from its arguments' shapes
+    "matmul": lambda a, b: (a[0], b[1]), "transpose": lambda a: (a[1], a[0]), "sum_all": lambda a: (1, 1),
+    "sum0": lambda a: (1, a[1]), "sum1": lambda a: (a[0], 1), "softmax_rows": lambda a: a,
+    "softmax_cols": lambda a: a, "log_softmax_rows": lambda a: a, "log_softmax_cols": lambda a: a,
+}
+
+
+def _shape(e, known: dict) -> tuple:
+    """(rows, cols) of a SymPy form: names from ``known``, anything else a scalar (sizes, numbers)."""
+    if e.is_Symbol:
+        return known.get(e.name, (1, 1))
+    if e.is_Number:
+        return (1, 1)
+    name = getattr(e.func, "__name__", None)
+    if name in ("ones", "zeros"):
+        return tuple(e.args)
+    if name == "eye":
+        return (e.args[0], e.args[0])
+    if name in _SHAPE_OF:
+        return _SHAPE_OF[name](*[_shape(a, known) for a in e.args])
+    return _broadcast(*[_shape(a, known) for a in e.args])
+
+
+def _big(shape) -> bool:
+    """A batch x hidden array (no axis of size 1): worth lowering; vectors and scalars are not."""
+    return all(d != 1 for d in shape)
+
+
+class _Lowering:
+    """Assignments [(name, SymPy form)] in order → _Lines, given the names that must not be written
+    (``keep``), the names read after the last assignment (``live_out``) and the known shapes."""
+
+    def __init__(self, printer, known: dict, keep: set, temps):
+        self.printer, self.known, self.keep, self.temps = printer, known, keep, temps
+
+    def __call__(self, assignments, live_out: set) -> list[_Line]:
+        hoisted = []
+        for name, e in assignments:
+            hoisted += self._hoist(name, e)
+        last = {}
+        for i, (name, e) in enumerate(hoisted):
+            for sym in e.free_symbols:
+                last[sym.name] = i
+        lines = []
+        for i, (name, e) in enumerate(hoisted):
+            self.known[name] = _shape(e, self.known)
+            dead = {s.name for s in e.free_symbols if last.get(s.name) == i and s.name not in live_out
+                    and s.name not in self.keep}
+            lines.append(self._line(name, e, dead))
+        return lines
+
+    def _hoist(self, name, e) -> list:
+        """A big elementwise expression with products or sums inside: those first, as names."""
+        if not (_elementwise(e) and _big(_shape(e, self.known))) or self._product_plus(e) is not None:
+            return [(name, e)]
+        out = []
+
+        def visit(x):
+            if x.is_Atom or _elementwise(x):
+                return x.func(*[visit(a) for a in x.args]) if x.args else x
+            if x.func is _F["transpose"] and x.args[0].is_Symbol:
+                return x  # a view, not a computation
+            t = next(self.temps)
+            out.append((t.name, x))
+            self.known[t.name] = _shape(x, self.known)
+            return t
+
+        body = visit(e)
+        return out + [(name, body)]
+
+    def _product_plus(self, e):
+        """The matrix product in a sum ``X @ W + b`` that has the sum's own shape, or None."""
+        if not e.is_Add:
+            return None
+        shape = _shape(e, self.known)
+        return next((a for a in e.args if getattr(a.func, "__name__", None) == "matmul"
+                     and _shape(a, self.known) == shape), None)
+
+    def _line(self, name, e, dead: set) -> _Line:
+        p = self.printer
+        shape = self.known[name]
+        product = self._product_plus(e)
+        if product is not None:  # Z = X @ W, then Z += the broadcast rest
+            rest = sympy.Add(*[a for a in e.args if a is not product])
+            return _Line(name, p.doprint(product), (f"{name} += {p.doprint(rest)}",))
+        arg = e.args[0] if len(e.args) == 1 else None
+        if e.func in _INPLACE and arg is not None and arg.is_Symbol and arg.name in dead \
+                and self.known.get(arg.name) == shape:  # f(Z), and nothing reads Z afterwards
+            return _Line(name, _INPLACE[e.func].format(arg.name))
+        if _elementwise(e) and _big(shape) and sympy.count_ops(e) > 1:
+            names = sorted((s.name for s in e.free_symbols), key=str)
+            out = next((n for n in names if n in dead and self.known.get(n) == shape), None)
+            return _Line(name, f"rt.fused(lambda {', '.join(names)}: {p.doprint(e)}, {out}, {', '.join(names)})")
+        return _Line(name, p.doprint(e))
+
+
 # ---------------------------------------------------------------- one kernel
 
 
@@ -250,6 +379,7 @@ _CALLS = {
 class _Line:
     name: str
     code: str
+    after: tuple = ()  # statements that finish the value in place (``Z1 += b1``)
 
 
 def _defined_order(roots) -> list[E.Defined]:
@@ -310,6 +440,7 @@ def generate(kernel: Kernel, claims: dict, results: dict) -> str:
     params = [p.name for p in kernel.params]
     inputs = [s.name for s in kernel.inputs]
     grads = {p: _claim_for(kernel, p, claims, results) for p in params}
+    known = {s.name: (s.rows, s.cols) for s in (*kernel.inputs, *kernel.params)}  # shapes, for the lowering
 
     # forward: the loss's defined intermediates, in order; the loss itself in a numerically safe form
     forward_nodes = _defined_order([kernel.loss])
@@ -317,22 +448,30 @@ def generate(kernel: Kernel, claims: dict, results: dict) -> str:
     # log(A) with A = σ(Z) or softmax(Z) cached: take the log of the activation itself, so that the
     # rewrites can make it stable (log σ → −softplus, log softmax → log-softmax)
     elementwise = {sympy.Symbol(n): body for n, body in forward.items() if _rewrite(body).func in _LOG_REWRITTEN}
-    forward_lines = [_Line(d.name, printer.doprint(_rewrite(forward[d.name].replace(
-        lambda e: e.func == sympy.log, lambda e: sympy.log(e.args[0].xreplace(elementwise))))))
+    forward_forms = [(d.name, _rewrite(forward[d.name].replace(
+        lambda e: e.func == sympy.log, lambda e: sympy.log(e.args[0].xreplace(elementwise)))))
         for d in forward_nodes]
     reuse = {body: sympy.Symbol(n) for n, body in forward.items() if n != kernel.loss.name}
+    # step(Z) where H = relu(Z) is cached is step(H): then Z itself need not be kept for the backward pass
+    relu_of = {body.args[0]: sympy.Symbol(n) for n, body in forward.items()
+               if body.func == _F["relu"] and n != kernel.loss.name}
+
+    def backward_form(e):
+        form = convert(e).xreplace(reuse)
+        form = form.replace(lambda x: x.func == _F["step"] and x.args[0] in relu_of,
+                            lambda x: _F["step"](relu_of[x.args[0]]))
+        return _rewrite(form, scalars)
 
     # backward: intermediates named in the claims, then each gradient, sharing common subexpressions
     grad_exprs = {p: grads[p][0].claimed for p in params}
     backward_nodes = [d for d in _defined_order(list(grad_exprs.values())) if d.name not in forward]
-    named = [(d.name, _rewrite(convert(d.body).xreplace(reuse), scalars)) for d in backward_nodes]
-    exprs = [_rewrite(convert(grad_exprs[p]).xreplace(reuse), scalars) for p in params]
+    named = [(d.name, backward_form(d.body)) for d in backward_nodes]
+    exprs = [backward_form(grad_exprs[p]) for p in params]
     taken = set(params) | set(inputs) | set(forward) | {n for n, _ in named}
     temps = (sympy.Symbol(f"t{i}") for i in range(10_000) if f"t{i}" not in taken)
     shared, named_exprs = sympy.cse([e for _, e in named] + exprs, symbols=temps, order="none")
-    backward_lines = [_Line(str(s), printer.doprint(v)) for s, v in shared]
-    backward_lines += [_Line(n, printer.doprint(v)) for (n, _), v in zip(named, named_exprs[: len(named)])]
-    results_lines = {p: printer.doprint(v) for p, v in zip(params, named_exprs[len(named):])}
+    backward_forms = [(str(t), v) for t, v in shared] + [(n, v) for (n, _), v in zip(named, named_exprs)]
+    result_forms = dict(zip(params, named_exprs[len(named):]))
 
     needed = {str(s) for v in [*(v for _, v in shared), *named_exprs] for s in v.free_symbols}
     used_dims = {str(s) for _, e in [*named, *zip(params, exprs)] for s in e.free_symbols}
@@ -340,20 +479,28 @@ def generate(kernel: Kernel, claims: dict, results: dict) -> str:
     dims = [line for line in _dim_sources(kernel) if line.name in used_dims]
     backward_dims = [line for line in dims if line.name in needed]
     needed |= {line.code.split(".")[0] for line in backward_dims}  # the argument the size is read from
+    cached = [n for n in inputs + params + list(forward) if n in needed]  # only what backward reads
+
+    # lowering: in place where nothing reads a value afterwards; arguments, cache and results are kept
+    forward_lines = _Lowering(printer, known, set(inputs) | set(params) | set(cached), temps)(
+        forward_forms, live_out=set(cached) | {kernel.loss.name})
+    backward_lines = _Lowering(printer, known, set(cached), temps)(
+        backward_forms, live_out={str(s) for v in result_forms.values() for s in v.free_symbols})
+    results_lines = {p: printer.doprint(v) for p, v in result_forms.items()}
 
     docs = [(p, to_text(grads[p][0].claimed), grads[p][0].id, grads[p][1].verdict.status, grads[p][0].source)
             for p in params]
     definitions = [(d.name, to_text(d.body)) for d in backward_nodes]
+    code = [line.code for line in forward_lines + backward_lines] + [a for line in forward_lines + backward_lines
+                                                                    for a in line.after]
     return _template().render(
         kernel=kernel, inputs=inputs, params=params, dims=dims, backward_dims=backward_dims, forward=forward_lines,
-        loss=kernel.loss.name, cache=inputs + params + [d.name for d in forward_nodes if d is not kernel.loss],
-        unpack=[n for n in inputs + params + list(forward) if n in needed],
+        loss=kernel.loss.name, cache=cached, unpack=cached,
         backward=backward_lines, results=results_lines, docs=docs, definitions=definitions,
         forward_docs=[(d.name, to_text(d.body)) for d in forward_nodes],
         replaced={p: (cid, _replaced_status(kernel, cid, results)) for p, cid in kernel.replaces.items()},
         origin=Path(kernel.origin.split(":")[0]).name,
-        uses_runtime=any("rt." in line.code for line in forward_lines + backward_lines)
-        or any("rt." in code for code in results_lines.values()))
+        uses_runtime=any("rt." in c for c in code) or any("rt." in c for c in results_lines.values()))
 
 
 def _template():

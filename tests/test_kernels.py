@@ -207,3 +207,100 @@ def test_write_kernels_writes_what_changed_and_only_that(checked, tmp_path):
     assert (tmp_path / "ng_two_layer.py").read_text() == (KERNEL_DIR / "ng_two_layer.py").read_text()
     assert write_kernels(list(KERNELS.values()), list(claims.values()), list(results.values()), tmp_path) == []
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+# ---------------------------------------------------------------- lean kernels: in place, and still right
+
+
+def _arguments(name, seed=5):
+    module = importlib.import_module(f"derivcheck.kernels.{name}")
+    values, _ = _instance(KERNELS[name], np.random.default_rng(seed))
+    return module, [values[n] for n in module.INPUTS + module.PARAMETERS]
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_kernels_never_write_their_arguments_or_their_cache(name):
+    """Forward and backward work in place on their own buffers only: the caller's arrays are untouched,
+    and backward can be called twice on one cache."""
+    module, args = _arguments(name)
+    before = [a.copy() for a in args]
+    loss, cache = module.forward(*args)
+    assert all(np.array_equal(a, b) for a, b in zip(args, before))
+    kept = {k: v.copy() for k, v in cache.items()}
+    first = module.backward(cache)
+    assert all(np.array_equal(cache[k], kept[k]) for k in kept)
+    second = module.backward(cache)
+    assert all(np.array_equal(first[p], second[p]) for p in first)
+    assert module.forward(*args)[0] == loss
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_kernels_keep_float32(name):
+    """float32 in, float32 out (no silent upcast to float64), and the same gradients to float32 accuracy."""
+    module, args = _arguments(name)
+    grads64 = module.backward(module.forward(*args)[1])
+    loss32, cache32 = module.forward(*[a.astype(np.float32) for a in args])
+    grads32 = module.backward(cache32)
+    for p in module.PARAMETERS:
+        assert grads32[p].dtype == np.float32, p
+        assert _rel(grads32[p], grads64[p]) <= 1e-4, p
+
+
+def test_the_cache_holds_only_what_backward_reads():
+    from derivcheck.kernels import ng_two_layer, sg_two_layer
+
+    assert set(ng_two_layer.forward(*_arguments("ng_two_layer")[1])[1]) == {"X", "y", "W2", "A1", "A2"}  # no Z1, Z2
+    assert set(sg_two_layer.forward(*_arguments("sg_two_layer")[1])[1]) == {"X", "Y", "W2", "H1", "P"}  # step(A1) = step(H1)
+
+
+def test_backward_allocates_about_one_batch_by_hidden_array():
+    """Issue 12: the backward pass's peak allocation is at most 1.1 x batch x hidden x itemsize, besides
+    the gradients it returns (NumPy reports its buffers to tracemalloc)."""
+    import tracemalloc
+
+    from derivcheck.kernels import ng_two_layer, sg_two_layer
+
+    rng = np.random.default_rng(3)
+    m, n, h = 4096, 32, 256
+    for module, classes in ((ng_two_layer, 1), (sg_two_layer, 4)):
+        X = rng.standard_normal((m, n))
+        Y = np.eye(classes)[rng.integers(0, classes, m)] if classes > 1 else (rng.random((m, 1)) < 0.5) * 1.0
+        args = (X, Y, rng.standard_normal((n, h)) / 6, rng.standard_normal((1, h)), rng.standard_normal((h, classes)) / 16,
+                rng.standard_normal((1, classes)))
+        _, cache = module.forward(*args)
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        grads = module.backward(cache)
+        peak = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+        returned = sum(g.nbytes for g in grads.values())
+        assert peak - returned <= 1.1 * m * h * 8, (module.__name__, peak / (m * h * 8))
+
+
+def test_fused_evaluation_matches_numpy_for_every_layout():
+    from derivcheck.kernels import _runtime as rt
+
+    rng = np.random.default_rng(0)
+    for rows, cols in ((1, 1), (3, 5), (1000, 7), (7, 40000), (70000, 1)):  # blocks of many rows, of one row
+        A, B = rng.standard_normal((rows, cols)), rng.standard_normal((rows, cols))
+        row, col = rng.standard_normal((1, cols)), rng.standard_normal((rows, 1))
+        expected = (1 - A**2) * B + row - col / 3
+        got = rt.fused(lambda A, B, row, col, k: (1 - A**2) * B + row - col / k, None, A, B, row, col, 3)
+        assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-15, atol=0)
+        into = B.copy()
+        assert rt.fused(lambda A, B: (1 - A**2) * B, into, A, into) is into  # the result may overwrite an operand
+        assert np.allclose(into, (1 - A**2) * B, rtol=1e-15, atol=0)
+
+
+def test_runtime_sigmoid_is_exact_in_both_tails_and_in_place():
+    from derivcheck.kernels import _runtime as rt
+
+    z = np.array([[-1000.0, -745.0, -40.0, -1.0, 0.0, 1e-300, 2.5, 40.0, 1000.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # no overflow anywhere (e^-1000 may underflow)
+        s = rt.sigmoid(z)
+    import mpmath
+
+    exact = [float(1 / (1 + mpmath.exp(-mpmath.mpf(v)))) for v in z[0]]
+    assert np.allclose(s[0], exact, rtol=1e-15, atol=0)  # relative accuracy even at e^-745
+    same = z.copy()
+    assert rt.sigmoid(same, out=same) is same and np.array_equal(same, s)

@@ -22,14 +22,16 @@ INPUTS = ("XT", "YT")
 
 
 def forward(XT, YT, W1, c1, W2, c2):
-    """The loss L (a float) and the cache that `backward` needs."""
-    H1 = c1 + (W1 @ XT)
-    Z1 = numpy.maximum(H1, 0)
-    H2 = c2 + (W2 @ Z1)
+    """The loss L (a float) and the cache that `backward` needs (and nothing else)."""
+    H1 = W1 @ XT
+    H1 += c1
+    Z1 = numpy.maximum(H1, 0, out=H1)
+    H2 = W2 @ Z1
+    H2 += c2
     YhatT = rt.sigmoid(H2)
     Lvec = (YT*numpy.logaddexp(0, -H2) + (1 - YT)*numpy.logaddexp(0, H2)).sum(axis=1, keepdims=True)
     L = Lvec.sum()
-    cache = {"XT": XT, "YT": YT, "W1": W1, "c1": c1, "W2": W2, "c2": c2, "H1": H1, "Z1": Z1, "H2": H2, "YhatT": YhatT, "Lvec": Lvec}
+    cache = {"XT": XT, "YT": YT, "W2": W2, "Z1": Z1, "YhatT": YhatT}
     return float(numpy.squeeze(L)), cache
 
 
@@ -53,11 +55,11 @@ def backward(cache):
     XT = cache["XT"]
     YT = cache["YT"]
     W2 = cache["W2"]
-    H1 = cache["H1"]
     Z1 = cache["Z1"]
     YhatT = cache["YhatT"]
     dH2 = -YT + YhatT
-    dH1 = (W2.T @ dH2)*(H1 > 0)
+    t0 = W2.T @ dH2
+    dH1 = rt.fused(lambda Z1, t0: t0*(Z1 > 0), t0, Z1, t0)
     return {
         "W1": dH1 @ XT.T,
         "c1": dH1.sum(axis=1, keepdims=True),

@@ -17,22 +17,24 @@ Forward pass:
 """
 import numpy
 
+from derivcheck.kernels import _runtime as rt
+
 PARAMETERS = ("W1", "W2", "W3")
 INPUTS = ("X", "Y")
 
 
 def forward(X, Y, W1, W2, W3):
-    """The loss f (a float) and the cache that `backward` needs."""
+    """The loss f (a float) and the cache that `backward` needs (and nothing else)."""
     m = X.shape[0]
     Z1 = X @ W1
-    A1 = numpy.tanh(Z1)
+    A1 = numpy.tanh(Z1, out=Z1)
     Z2 = A1 @ W2
-    A2 = numpy.tanh(Z2)
+    A2 = numpy.tanh(Z2, out=Z2)
     Z3 = A2 @ W3
     A3 = Z3
     D = A3 - Y
     f = (D**2).sum()/m
-    cache = {"X": X, "Y": Y, "W1": W1, "W2": W2, "W3": W3, "Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2, "Z3": Z3, "A3": A3, "D": D}
+    cache = {"X": X, "W2": W2, "W3": W3, "A1": A1, "A2": A2, "D": D}
     return float(numpy.squeeze(f)), cache
 
 
@@ -59,8 +61,10 @@ def backward(cache):
     D = cache["D"]
     m = X.shape[0]
     dZ3 = 2*D/m
-    dZ2 = (1 - A2**2)*(dZ3 @ W3.T)
-    dZ1 = (1 - A1**2)*(dZ2 @ W2.T)
+    t0 = dZ3 @ W3.T
+    dZ2 = rt.fused(lambda A2, t0: t0*(1 - A2**2), t0, A2, t0)
+    t1 = dZ2 @ W2.T
+    dZ1 = rt.fused(lambda A1, t1: t1*(1 - A1**2), t1, A1, t1)
     return {
         "W1": X.T @ dZ1,
         "W2": A1.T @ dZ2,

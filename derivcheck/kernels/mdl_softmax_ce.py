@@ -21,13 +21,15 @@ INPUTS = ("A_lm2", "Y")
 
 
 def forward(A_lm2, Y, W_lm1, b_lm1, W_l, b_l):
-    """The loss L (a float) and the cache that `backward` needs."""
-    Z_lm1 = b_lm1 + (W_lm1 @ A_lm2)
-    A_lm1 = rt.sigmoid(Z_lm1)
-    Z_l = b_l + (W_l @ A_lm1)
+    """The loss L (a float) and the cache that `backward` needs (and nothing else)."""
+    Z_lm1 = W_lm1 @ A_lm2
+    Z_lm1 += b_lm1
+    A_lm1 = rt.sigmoid(Z_lm1, out=Z_lm1)
+    Z_l = W_l @ A_lm1
+    Z_l += b_l
     P = rt.softmax(Z_l, axis=0)
     L = -(Y*rt.log_softmax(Z_l, axis=0)).sum()
-    cache = {"A_lm2": A_lm2, "Y": Y, "W_lm1": W_lm1, "b_lm1": b_lm1, "W_l": W_l, "b_l": b_l, "Z_lm1": Z_lm1, "A_lm1": A_lm1, "Z_l": Z_l, "P": P}
+    cache = {"A_lm2": A_lm2, "Y": Y, "W_l": W_l, "A_lm1": A_lm1, "P": P}
     return float(numpy.squeeze(L)), cache
 
 
@@ -53,7 +55,8 @@ def backward(cache):
     A_lm1 = cache["A_lm1"]
     P = cache["P"]
     dZ_l = P - Y
-    dZ_lm1 = A_lm1*(1 - A_lm1)*(W_l.T @ dZ_l)
+    t0 = W_l.T @ dZ_l
+    dZ_lm1 = rt.fused(lambda A_lm1, t0: A_lm1*t0*(1 - A_lm1), t0, A_lm1, t0)
     return {
         "W_lm1": dZ_lm1 @ A_lm2.T,
         "b_lm1": dZ_lm1.sum(axis=1, keepdims=True),

@@ -21,14 +21,16 @@ INPUTS = ("X", "Y")
 
 
 def forward(X, Y, W1, b1, W2, b2):
-    """The loss L_ce (a float) and the cache that `backward` needs."""
+    """The loss L_ce (a float) and the cache that `backward` needs (and nothing else)."""
     N = X.shape[0]
-    A1 = b1 + (X @ W1)
-    H1 = numpy.maximum(A1, 0)
-    A2 = b2 + (H1 @ W2)
+    A1 = X @ W1
+    A1 += b1
+    H1 = numpy.maximum(A1, 0, out=A1)
+    A2 = H1 @ W2
+    A2 += b2
     P = rt.softmax(A2, axis=1)
     L_ce = -(Y*rt.log_softmax(A2, axis=1)).sum()/N
-    cache = {"X": X, "Y": Y, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "A1": A1, "H1": H1, "A2": A2, "P": P}
+    cache = {"X": X, "Y": Y, "W2": W2, "H1": H1, "P": P}
     return float(numpy.squeeze(L_ce)), cache
 
 
@@ -47,13 +49,13 @@ def backward(cache):
     X = cache["X"]
     Y = cache["Y"]
     W2 = cache["W2"]
-    A1 = cache["A1"]
     H1 = cache["H1"]
     P = cache["P"]
     N = X.shape[0]
     t0 = 1/N
     t1 = P - Y
-    t2 = (t1 @ W2.T)*(A1 > 0)
+    t3 = t1 @ W2.T
+    t2 = rt.fused(lambda H1, t3: t3*(H1 > 0), t3, H1, t3)
     return {
         "W1": t0*(X.T @ t2),
         "b1": t0*t2.sum(axis=0, keepdims=True),
