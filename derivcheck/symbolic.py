@@ -526,18 +526,60 @@ def _contract(t: Term, ctx: _Ctx) -> Term | None:
     return t
 
 
-def _canonical(t: Term, ctx: _Ctx) -> tuple:
-    """(ranges of the summed indices, monomial) under the least renaming of the summed indices."""
+CANONICAL_CANDIDATES = 720  # renamings tried among summed indices that refinement cannot tell apart
+
+
+def _index_classes(t: Term, ctx: _Ctx) -> list[list[str]]:
+    """The summed indices grouped by their place in the term, groups in a canonical order.
+
+    Colour refinement (as in graph isomorphism tests): an index starts with the colour of its range;
+    each round its colour becomes its old colour with the sorted list of (atom key, slot, colour or
+    name of the atom's other index) of every atom it indexes; rounds repeat until the classes stop
+    splitting.  Indices in different classes can never be exchanged by a renaming that preserves the
+    term, so only renamings within a class need to be tried."""
     names = sorted(t.dummies)
+    occurrences = [(a.key, a.row, a.col) for a in (ctx.atoms[s] for s in t.mono.free_symbols if s in ctx.atoms)]
+    colour = {d: str(t.dummies[d]) for d in names}
+    while True:
+        signature = {}
+        for d in names:
+            around = []
+            for key, row, col in occurrences:
+                if row == d:
+                    around.append((key, 0, colour.get(col, "=" + col)))
+                if col == d:
+                    around.append((key, 1, colour.get(row, "=" + row)))
+            signature[d] = (colour[d], tuple(sorted(around)))
+        ranks = {sig: str(i) for i, sig in enumerate(sorted(set(signature.values())))}
+        refined = {d: ranks[signature[d]] for d in names}
+        if len(set(refined.values())) == len(set(colour.values())):
+            colour = refined
+            break
+        colour = refined
+    classes: dict[str, list[str]] = {}
+    for d in names:
+        classes.setdefault(colour[d], []).append(d)
+    return [classes[c] for c in sorted(classes, key=lambda c: (int(c), ))]
+
+
+def _canonical(t: Term, ctx: _Ctx) -> tuple:
+    """(ranges of the summed indices, monomial) under the least renaming of the summed indices.
+
+    Renaming summed indices never changes a term (any renaming is sound); a canonical one makes equal
+    terms look equal.  Refinement orders the indices up to ties, and the least form over the renamings
+    within tied classes is taken (capped at CANONICAL_CANDIDATES: beyond that two equal terms may look
+    different, which only costs a proof, never a wrong one)."""
+    classes = _index_classes(t, ctx)
     best = None
-    for perm in itertools.permutations(range(len(names))) if len(names) <= 7 else [range(len(names))]:
-        mapping = {names[i]: f"s{perm[i]}" for i in range(len(names))}
-        mono = _rename(t.mono, mapping, ctx)
-        ranges = tuple(sorted((mapping[n], str(t.dummies[n])) for n in names))
-        form = (ranges, sympy.srepr(mono))
-        if best is None or form < best[0]:
-            best = (form, mono, ranges)
-    return best[0]
+    choices = itertools.product(*(itertools.permutations(group) for group in classes))
+    for arrangement in itertools.islice(choices, CANONICAL_CANDIDATES):
+        order = [d for group in arrangement for d in group]
+        mapping = {d: f"s{i}" for i, d in enumerate(order)}
+        ranges = tuple(sorted((mapping[d], str(t.dummies[d])) for d in order))
+        form = (ranges, sympy.srepr(_rename(t.mono, mapping, ctx)))
+        if best is None or form < best:
+            best = form
+    return best
 
 
 def _merge_same_sums(terms: list[Term]) -> list[Term]:
