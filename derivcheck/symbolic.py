@@ -58,6 +58,7 @@ class _Ctx:
         self.counter = itertools.count()
         self.atoms: dict[sympy.Symbol, Atom] = {}
         self.keys: dict[int, tuple] = {}  # id(node) -> (node, normal-form key), memo
+        self.forms: dict[str, str] = {}  # a matrix's normal form -> its short key
         self.facts = facts  # symbol name -> the algebraic facts its assumptions allow (assumptions.facts_of)
         self.symbols: dict[Atom, sympy.Symbol] = {}
 
@@ -83,7 +84,18 @@ def _pin(size, index: str) -> str:
     return "0" if _dim(size) == 1 else index
 
 
+def _compress(xs: list[Term]) -> list[Term]:
+    """The terms with no summed index added into one (their sum at this entry, unexpanded), so that
+    products of elementwise factors stay products: (1 - a²)(1 - b²)... does not become 2**L terms."""
+    free = [t for t in xs if not t.dummies]
+    if len(free) <= 1:
+        return xs
+    total = sympy.Add(*(t.coef * t.mono for t in free))
+    return [t for t in xs if t.dummies] + ([Term(sympy.Integer(1), {}, total)] if total != 0 else [])
+
+
 def _product(xs: list[Term], ys: list[Term]) -> list[Term]:
+    xs, ys = _compress(xs), _compress(ys)
     return [Term(x.coef * y.coef, {**x.dummies, **y.dummies}, x.mono * y.mono) for x in xs for y in ys]
 
 
@@ -249,7 +261,7 @@ def _defined(e, r, c, ctx):
 def _grad_value(e, r, c, ctx):
     """Entry (r, c) of ∂f/∂wrt, read off the directional derivative along a fresh direction."""
     v = E.Symbol(f"@dir{next(ctx.counter)}", *E.shape(e.wrt))
-    terms = _normal(_jvp(e.f, e.wrt, v, "0", "0", ctx), ctx)
+    terms = _normal(_jvp(e.f, e.wrt, v, "0", "0", ctx), ctx, factored=True)
     return _read_off(terms, v.name, (r, c), ctx)
 
 
@@ -257,7 +269,7 @@ def _jacobian_value(e, r, c, ctx):
     v = E.Symbol(f"@dir{next(ctx.counter)}", *E.shape(e.wrt))
     frows, fcols = E.shape(e.f)
     fr, fc = (r, "0") if _dim(fcols) == 1 else ("0", r)
-    terms = _normal(_jvp(e.f, e.wrt, v, fr, fc, ctx), ctx)
+    terms = _normal(_jvp(e.f, e.wrt, v, fr, fc, ctx), ctx, factored=True)
     # wrt is a vector: its one real index (the other is pinned to 0) becomes the Jacobian's column
     return _read_off(terms, v.name, (c, c), ctx)
 
@@ -268,11 +280,15 @@ def _read_off(terms, vname, targets, ctx):
     out = []
     for t in terms:
         found = [s for s in t.mono.free_symbols if s in ctx.atoms and ctx.atoms[s].key == vname]
-        if len(found) != 1 or not _linear_in(t.mono, found[0]):
+        rest = _split_off(t.mono, found[0]) if len(found) == 1 else None
+        if rest is None:
+            if len(found) == 1 and len(_expand_terms([t], ctx)) > 1:  # the direction sits inside a sum
+                out += _read_off(_normal([t], ctx), vname, targets, ctx)
+                continue
             raise Unsupported("the directional derivative is not a plain linear form")
         s = found[0]
         a = ctx.atoms[s]
-        mono = sympy.cancel(t.mono / s)
+        mono = rest
         dummies = dict(t.dummies)
         renames = {}
         for slot, target in zip((a.row, a.col), targets):
@@ -299,7 +315,11 @@ def _key(e: E.Expr, ctx: _Ctx) -> str:
     """The normal form of a whole matrix, with formal free indices: equal keys, equal matrices."""
     if id(e) not in ctx.keys:
         terms = _normal(_build(e, "@r", "@c", ctx), ctx)
-        ctx.keys[id(e)] = (e, _render(terms, ctx))  # the node is kept alive: its id is never reused
+        # a short name per distinct normal form: atoms of nested layers would otherwise carry every
+        # layer's normal form in their names, and printing them would cost more than the proof
+        form = _render(terms, ctx)
+        name = ctx.forms.setdefault(form, f"#{len(ctx.forms)}")
+        ctx.keys[id(e)] = (e, name)  # the node is kept alive: its id is never reused
     return ctx.keys[id(e)][1]
 
 
@@ -447,7 +467,32 @@ def _has_denominator(x) -> bool:
 
 def _linear_in(mono, s) -> bool:
     """mono = s · (something free of s)."""
-    return not sympy.cancel(mono / s).has(s)
+    return _split_off(mono, s) is not None or not sympy.cancel(mono / s).has(s)
+
+
+def _split_off(mono, s):
+    """rest when mono is the product s · rest with s nowhere in rest (read off the factors, no algebra),
+    else None."""
+    args = sympy.Mul.make_args(mono)
+    hits = [i for i, f in enumerate(args) if f == s]
+    if len(hits) != 1:
+        return None
+    rest = args[:hits[0]] + args[hits[0] + 1:]
+    if any(f.has(s) for f in rest):
+        return None
+    return sympy.Mul(*rest)
+
+
+EXPANSION_LIMIT = 20000  # monomials one term may expand into before the normal form gives up
+
+
+def _expansion_size(x) -> int:
+    size = 1
+    for f in sympy.Mul.make_args(x):
+        base, exp = f.as_base_exp()
+        if base.is_Add:
+            size *= len(base.args) ** (int(exp) if exp.is_Integer and exp > 0 else 1)
+    return size
 
 
 def _expand_terms(terms: list[Term], ctx: _Ctx) -> list[Term]:
@@ -455,6 +500,8 @@ def _expand_terms(terms: list[Term], ctx: _Ctx) -> list[Term]:
     numbers and dimensions go to the coefficient."""
     out = []
     for t in terms:
+        if _expansion_size(t.mono) > EXPANSION_LIMIT:
+            raise Unsupported(f"a term expands into more than {EXPANSION_LIMIT} monomials")
         num, den = sympy.fraction(sympy.cancel(t.mono)) if _has_denominator(t.mono) else (t.mono, sympy.Integer(1))
         for part in sympy.Add.make_args(sympy.expand(num)):
             atoms = [x for x in part.free_symbols | den.free_symbols if x in ctx.atoms]
@@ -473,11 +520,15 @@ def _contract(t: Term, ctx: _Ctx) -> Term | None:
     changed = True
     while changed:
         changed = False
+        # Σ_k δ[k, j] f(k) = f(j) (j in k's range: shapes agree); δ[j, j] = 1.  Only for a delta that
+        # is a factor of the whole term.
         for s in list(t.mono.free_symbols):
             a = ctx.atoms.get(s)
-            if a is None or a.key != "δ" or not _linear_in(t.mono, s):
+            if a is None or a.key != "δ":
                 continue
-            rest = sympy.cancel(t.mono / s)
+            rest = _split_off(t.mono, s)
+            if rest is None:
+                continue
             if a.row == a.col:
                 t.mono = rest
             elif a.row in t.dummies:
@@ -504,11 +555,12 @@ def _contract(t: Term, ctx: _Ctx) -> Term | None:
                 q, other = a.row, a.col
             else:
                 continue
-            if q in t.dummies and other != q and _linear_in(t.mono, s):
+            rest = _split_off(t.mono, s) if q in t.dummies and other != q else None
+            if rest is not None:
                 others = [x for x in t.mono.free_symbols if x is not s and x in ctx.atoms
                           and q in (ctx.atoms[x].row, ctx.atoms[x].col)]
                 if not others:
-                    t.mono = sympy.cancel(t.mono / s)
+                    t.mono = rest
                     del t.dummies[q]
                     changed = True
                     break
@@ -595,10 +647,54 @@ def _merge_same_sums(terms: list[Term]) -> list[Term]:
             for k, v in groups.items() if v != 0]
 
 
-def _normal(terms: list[Term], ctx: _Ctx) -> list[Term]:
-    collected: dict[tuple, list] = {}
-    for t in _expand_terms(_merge_same_sums(terms), ctx):
+def _sites(t: Term, ctx: _Ctx) -> Term | None:
+    """The term with its factors grouped by the indices their atoms carry ("sites"), each group
+    multiplied out (rational ones cancelled) on its own, and numbers, dimensions and signs moved to
+    the coefficient; None when a group is zero.  A product of sums at different sites stays a
+    product: the form is not canonical for every sum of such products, but it is for equal products,
+    which is what deep chains of layers give (and _normal falls back to full expansion otherwise)."""
+    groups: dict[frozenset, list] = {}
+    coef = t.coef
+    for f in sympy.Mul.make_args(t.mono):
+        atoms = [x for x in f.free_symbols if x in ctx.atoms]
+        if not atoms:
+            coef *= f
+            continue
+        groups.setdefault(frozenset(i for x in atoms for i in (ctx.atoms[x].row, ctx.atoms[x].col)), []).append(f)
+    factors = []
+    for fs in groups.values():
+        p = sympy.Mul(*fs)
+        if _has_denominator(p):
+            p = sympy.cancel(p)
+        elif len(fs) > 1 or p.is_Add or p.is_Pow:
+            if _expansion_size(p) > EXPANSION_LIMIT:
+                raise Unsupported(f"a term expands into more than {EXPANSION_LIMIT} monomials")
+            p = sympy.expand(p)
+        if p == 0:
+            return None
+        content, p = p.as_content_primitive()
+        coef *= content
+        if p.could_extract_minus_sign():
+            coef, p = -coef, -p
+        factors.append(p)
+    return Term(coef, dict(t.dummies), sympy.Mul(*factors))
+
+
+def _factored(t: Term, ctx: _Ctx) -> Term | None:
+    """One term in factored form: contract, group by sites, and again while that changes it."""
+    t = Term(t.coef, dict(t.dummies), t.mono)
+    for _ in range(4):
+        before = (t.mono, tuple(t.dummies))
         t = _contract(t, ctx)
+        t = _sites(t, ctx) if t is not None else None
+        if t is None or t.coef == 0 or (t.mono, tuple(t.dummies)) == before:
+            return t
+    return t
+
+
+def _collect(terms, ctx: _Ctx) -> list[Term]:
+    collected: dict[tuple, list] = {}
+    for t in terms:
         if t is None or t.coef == 0 or t.mono == 0:
             continue
         form = _canonical(t, ctx)
@@ -614,6 +710,15 @@ def _normal(terms: list[Term], ctx: _Ctx) -> list[Term]:
     return out
 
 
+def _normal(terms: list[Term], ctx: _Ctx, factored: bool = False) -> list[Term]:
+    """The sum of terms in normal form: every term expanded into monomials (canonical), or with
+    ``factored`` each term's sites multiplied out separately (fast for deep products, canonical for
+    equal products only).  Both are sound: every step is an identity."""
+    if factored:
+        return _collect((_factored(t, ctx) for t in terms), ctx)
+    return _collect((_contract(t, ctx) for t in _expand_terms(_merge_same_sums(terms), ctx)), ctx)
+
+
 def _render(terms: list[Term], ctx: _Ctx) -> str:
     return " + ".join(f"({sympy.sstr(t.coef)})*{_canonical(t, ctx)}" for t in terms) or "0"
 
@@ -627,4 +732,5 @@ def prove_equal(lhs: E.Expr, rhs: E.Expr) -> bool:
     rows, cols = E.shape(lhs)
     r, c = _pin(rows, "@R"), _pin(cols, "@C")
     diff = _build(lhs, r, c, ctx) + _scale(_build(rhs, r, c, ctx), -1)
-    return not _normal(diff, ctx)
+    left = _normal(diff, ctx, factored=True)  # equal products of layers cancel here, unexpanded
+    return not left or not _normal(left, ctx)
