@@ -173,9 +173,9 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
                 checked.add(id(fixed))
                 continue
             # the first point of each assignment looks again with more digits even when both sides agree
-            # exactly (a tiny term may have been absorbed); later points only when they differ by more
-            # than round-off
-            d = decide(lhs, rhs, env, backend, digits, sentinel=(i == 0), roundoff=(i > 0))
+            # exactly (a tiny term may have been absorbed; after a proof the constants were exact in it);
+            # later points only when they differ by more than round-off
+            d = decide(lhs, rhs, env, backend, digits, sentinel=(i == 0 and not cross_check), roundoff=(i > 0))
             count += 1
             if d.status == "unresolved":
                 unresolved += 1

@@ -61,6 +61,21 @@ def _watched_roots(exprs) -> list[E.Expr]:
     return roots
 
 
+def _needs_watch(exprs) -> bool:
+    """Whether a draw can land on a kink, outside a domain or on a singular matrix: only then is the
+    instance evaluated in float64 before it is used (most claims have nothing to watch)."""
+    for e in exprs:
+        for node in E.walk(e):
+            if isinstance(node, E.Apply) and (node.fn.kinks or node.fn.domain != "real"):
+                return True
+            if isinstance(node, (E.Inv, E.Det)):
+                return True
+            if isinstance(node, E.Pow) and not (isinstance(node.b, E.Scalar) and node.b.value.is_Integer
+                                                and node.b.value >= 0):
+                return True
+    return False
+
+
 def _acceptable(watch) -> bool:
     for fn, arg in watch:
         arg = np.asarray(arg, dtype=float)
@@ -79,7 +94,7 @@ def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None
     (a configuration of the discrete symbols being enumerated); the others are drawn, and redrawn
     while a function's argument sits on a kink or outside its domain."""
     symbols = E.symbols_of(*exprs)
-    roots = _watched_roots(exprs)
+    roots = _watched_roots(exprs) if _needs_watch(exprs) else []
     fixed = fixed or {}
     for _ in range(MAX_TRIES):
         values = {}

@@ -615,12 +615,14 @@ def _index_classes(t: Term, ctx: _Ctx) -> list[list[str]]:
 
 
 def _canonical(t: Term, ctx: _Ctx) -> tuple:
-    """(ranges of the summed indices, monomial) under the least renaming of the summed indices.
+    """(ranges of the summed indices, monomial) under a canonical renaming of the summed indices,
+    as a hashable key (SymPy expressions compare structurally).
 
     Renaming summed indices never changes a term (any renaming is sound); a canonical one makes equal
-    terms look equal.  Refinement orders the indices up to ties, and the least form over the renamings
-    within tied classes is taken (capped at CANONICAL_CANDIDATES: beyond that two equal terms may look
-    different, which only costs a proof, never a wrong one)."""
+    terms look equal.  Refinement orders the indices up to ties; among the renamings within tied
+    classes the one whose form hashes least is taken (equal terms have the same candidates, so they
+    pick the same one; capped at CANONICAL_CANDIDATES: beyond that two equal terms may look different,
+    which only costs a proof, never a wrong one)."""
     classes = _index_classes(t, ctx)
     best = None
     choices = itertools.product(*(itertools.permutations(group) for group in classes))
@@ -628,8 +630,8 @@ def _canonical(t: Term, ctx: _Ctx) -> tuple:
         order = [d for group in arrangement for d in group]
         mapping = {d: f"s{i}" for i, d in enumerate(order)}
         ranges = tuple(sorted((mapping[d], str(t.dummies[d])) for d in order))
-        form = (ranges, sympy.srepr(_rename(t.mono, mapping, ctx)))
-        if best is None or form < best:
+        form = (ranges, _rename(t.mono, mapping, ctx))
+        if best is None or hash(form) < hash(best):
             best = form
     return best
 
@@ -703,7 +705,7 @@ def _collect(terms, ctx: _Ctx) -> list[Term]:
         else:
             collected[form] = [t.coef, t]
     out = []
-    for form, (coef, t) in sorted(collected.items(), key=lambda kv: kv[0]):
+    for form, (coef, t) in collected.items():
         coef = sympy.cancel(coef)
         if coef != 0:
             out.append(Term(coef, t.dummies, t.mono))
@@ -720,7 +722,10 @@ def _normal(terms: list[Term], ctx: _Ctx, factored: bool = False) -> list[Term]:
 
 
 def _render(terms: list[Term], ctx: _Ctx) -> str:
-    return " + ".join(f"({sympy.sstr(t.coef)})*{_canonical(t, ctx)}" for t in terms) or "0"
+    """A matrix's normal form as one string, the same for equal term sets whatever their order."""
+    parts = sorted(f"({sympy.sstr(t.coef)})*{_canonical(t, ctx)[0]}*{sympy.srepr(_canonical(t, ctx)[1])}"
+                   for t in terms)
+    return " + ".join(parts) or "0"
 
 
 def prove_equal(lhs: E.Expr, rhs: E.Expr) -> bool:
