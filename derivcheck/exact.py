@@ -44,7 +44,7 @@ __all__ = ["exact_stage", "decide", "working_digits", "Decision", "DIGITS", "SIZ
 
 DIGITS = 50  # the least working precision
 MAX_DIGITS = 1600  # the precision ladder stops here (undecided beyond: the point is "unresolved")
-CROSS_CHECK_CONFIGURATIONS = 16  # configurations of discrete symbols screened after a proof, per assignment
+CROSS_CHECK_CONFIGURATIONS = 4  # configurations of discrete symbols screened after a proof, per assignment: the extremes
 ROUNDOFF = 10  # digits of a working precision that round-off may take (decide's ``roundoff``)
 SIZE_POOL = (2, 3, 4, 5, 6, 7)
 
