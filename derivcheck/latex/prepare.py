@@ -123,4 +123,11 @@ def split_statements(row: str) -> list[str]:
             depth -= 1
         i += 1
     out.append(row[start:])
-    return [re.sub(r"^[\s,]+|[\s,]+$", "", s) for s in out if s.strip(" ,")]
+    parts = [re.sub(r"^[\s,]+|[\s,]+$", "", s) for s in out if s.strip(" ,")]
+    merged: list = []
+    for part in parts:  # '\quad \rightarrow \text{Eq (5)}' labels the statement before it
+        if merged and _LABEL.fullmatch(" " + part):
+            merged[-1] += " " + part
+        else:
+            merged.append(part)
+    return merged

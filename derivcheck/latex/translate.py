@@ -12,6 +12,7 @@ ambiguity *site*: the caller translates it once per reading.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -78,7 +79,9 @@ def _parser() -> Lark:
         from importlib.resources import files
 
         grammar = files("derivcheck.latex").joinpath("grammar.lark").read_text(encoding="utf-8")
-        _PARSER = Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+        # cache=True keeps the compiled LALR tables in the temporary directory: the next process skips building them
+        # no propagate_positions: spans come from the tokens (span()), which halves the parse time
+        _PARSER = Lark(grammar, parser="lalr", maybe_placeholders=False, cache=True)
     return _PARSER
 
 
@@ -90,6 +93,18 @@ class Parsed:
     label: str
 
 
+def span(tree) -> tuple[int, int]:
+    """Where a subtree's text lies in the parsed text: its first token's start, its last token's end."""
+    first = last = tree
+    while isinstance(first, Tree):
+        if not first.children:
+            return 0, 0
+        first = first.children[0]
+    while isinstance(last, Tree):
+        last = last.children[-1]
+    return first.start_pos, last.end_pos
+
+
 def members_of(parsed: Parsed) -> list:
     """A statement's members and the relations between them, untranslated."""
     stmt = parsed.tree.children[0]
@@ -98,16 +113,19 @@ def members_of(parsed: Parsed) -> list:
         if child.data == "rel":
             rel = "".join(str(t) for t in child.children if isinstance(t, Token))
             continue
-        meta = child.meta
-        out.append(Member(rel, child, parsed.text[meta.start_pos:meta.end_pos], parsed))
+        start, end = span(child)
+        out.append(Member(rel, child, parsed.text[start:end], parsed))
         rel = None
     if rel is not None:
         out.append(Member(rel, None, "", parsed))
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_statement(latex: str) -> Parsed:
-    """Parse one statement; raises Skip('parse error') naming the position."""
+    """Parse one statement; raises Skip('parse error') naming the position.
+
+    Cached by text: documents repeat equations (the parse trees are never modified)."""
     prepared = prepare(latex)
     try:
         tree = _parser().parse(prepared.text)
@@ -249,10 +267,8 @@ class Translator:
     def _src(self, tree) -> str:
         if isinstance(tree, Token):
             return str(tree)
-        meta = getattr(tree, "meta", None)
-        if meta is None or getattr(meta, "empty", True):
-            return ""
-        return self.text[meta.start_pos:meta.end_pos]
+        start, end = span(tree)
+        return self.text[start:end]
 
     def _as_expr(self, value, tree=None) -> E.Expr:
         if isinstance(value, NameRef):
@@ -442,8 +458,7 @@ class Translator:
 
     def _site(self, tree, kind: str) -> str:
         """Register an ambiguity site; the reading chosen for it ("a" unless told otherwise)."""
-        meta = getattr(tree, "meta", None)
-        pos = meta.start_pos if meta is not None and not getattr(meta, "empty", True) else id(tree)
+        pos = span(tree)[0]
         site = (pos, self._src(tree), kind)
         if site not in self.sites:
             self.sites.append(site)
