@@ -288,3 +288,15 @@ def test_a_5000_line_document_is_read_quickly(tmp_path):
     assert len(doc.equations) == 1000 and len(doc.claims) == 1000
     assert len(set(c.id for c in doc.claims)) == 1000
     assert elapsed < 20
+
+
+def test_numbers_in_a_chain_are_values_not_identities(tmp_path):
+    # 'Q = X W = 2.0 × 0.5 + 1.0 = 2.0' holds at the text's point; as an identity in X and W it would be refuted
+    doc = note(tmp_path, r"$$ Q = X W = 2.0 \times 0.5 + 1.0 = 2.0 $$" + "\n"
+               + r"$$ \frac{\partial}{\partial A} \frac{1}{2}\|A\|_F^2 = A = 1.5 \times 2.0 = 3.0 $$")
+    arithmetic, gradient = doc.claims
+    assert doc.equations[0].defines == ["Q"]
+    assert arithmetic.kind == "identity" and not E.symbols_of(arithmetic.lhs, arithmetic.rhs)
+    assert "only the arithmetic" in arithmetic.note and check(arithmetic).verdict.holds
+    assert gradient.kind == "gradient" and "a value at a point" in gradient.note
+    assert check(gradient).verdict.holds

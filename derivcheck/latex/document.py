@@ -416,6 +416,15 @@ def _translate(members, scope, part, indices, assignment, choices, params) -> di
             return out
     kept = [(v, m) for _, v, m in rest if isinstance(v, E.Expr)]
     dropped = [(v, m) for _, v, m in rest if not isinstance(v, E.Expr)]
+    numbers = [(v, m) for v, m in kept if _is_number(v)]
+    if numbers and len(numbers) < len(kept):
+        # 'z = x w + b = 2.0 × 0.5 + 1.0 = 2.0': the numbers are values at a point the text chose, not
+        # identities; the symbolic members are compared with each other and the arithmetic with itself
+        symbolic = [(v, m) for v, m in kept if not _is_number(v)]
+        kept, aside = (symbolic, numbers) if len(symbolic) >= 2 else (numbers, symbolic)
+        dropped += [(Skip("not a claim", "a value at a point the text chose; compared only with the other values"
+                          if aside is numbers else "a formula set equal to numbers: only the arithmetic is compared"),
+                     m) for _, m in aside]
     if len(rest) == 1 and not out["defines"]:
         out["skip"] = Skip("not a claim")
         return out
@@ -432,6 +441,12 @@ def _translate(members, scope, part, indices, assignment, choices, params) -> di
     out["claim"] = _claim_kind(exprs, _prime_claim(t, kept[0][1]))
     out["claim"]["relations"] = part.relations
     return out
+
+
+def _is_number(e: E.Expr) -> bool:
+    """An expression of numbers only (no symbol, name, dimension or fill)."""
+    return all(isinstance(n, E.Scalar) and not n.value.free_symbols or not isinstance(n, (E.Scalar, E.Symbol, E.Defined, E.Fill))
+               for n in E.walk(e))
 
 
 def _restates(values) -> bool:
