@@ -42,7 +42,7 @@ class TextPrinter:
     def _print_Scalar(self, e):
         v = sympy.sympify(e.value)
         text = sympy.sstr(v)
-        if v.is_Atom and not (v.is_Number and v < 0):
+        if v.is_Atom and not (v.is_Number and (v < 0 or not v.is_Integer)):  # 1/2 binds like a product
             return text, _ATOM
         return text, _MUL if not v.is_Add else _ADD
 
@@ -72,8 +72,8 @@ class TextPrinter:
             return f"1 / {self._wrap(e.a, _MUL, strict=True)}", _MUL
         return f"{self._wrap(e.a, _POW, strict=True)}**{self._wrap(e.b, _POW)}", _POW
 
-    def _print_Transpose(self, e):
-        return f"{self._wrap(e.a, _ATOM)}.T", _ATOM
+    def _print_Transpose(self, e):  # (2).T: 2.T would read as the number 2.
+        return f"{self._wrap(e.a, _ATOM, strict=isinstance(e.a, E.Scalar))}.T", _ATOM
 
     def _call(self, name, *args):
         return f"{name}({', '.join(self.doprint(a) if isinstance(a, E.Expr) else str(a) for a in args)})", _ATOM

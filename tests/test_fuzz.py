@@ -1,0 +1,194 @@
+"""Differential fuzzing, quick profile: derivcheck's stages against an independent reference.
+
+The generator, the reference and the oracle are in tests/fuzzing/ (the long
+campaign is benchmarks/fuzz.py).  Everything here is derandomized, so CI
+sees the same claims every run; the whole file takes well under a minute.
+"""
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import derivcheck as dc
+import sympy
+from derivcheck import expr as E
+from derivcheck import det, dims, grad, gradient, identity, matrix, ones, softmax, trace
+from derivcheck.claims import Claim
+from derivcheck.parse import parse_expression
+from derivcheck.printing import to_text
+
+from fuzzing import reference
+from fuzzing.cases import Case, cases
+from fuzzing.expressions import Ctx, pair
+from fuzzing.oracle import examine
+from fuzzing.reproduce import load, scope_of, to_toml
+
+REGRESSIONS = Path(__file__).parent / "fuzzing" / "regressions"
+QUICK = settings(derandomize=True, deadline=None, database=None,
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                        HealthCheck.filter_too_much])
+
+m, n = dims("m n")
+
+
+def decide(claim, seed=0):
+    return reference.decide(claim, np.random.default_rng(seed))
+
+
+# ---------------------------------------------------------------- the reference itself
+
+def test_reference_refutes_the_four_false_holds_of_issue_10():
+    S = matrix("S", m, n, assume="rows_sum_to_one")
+    b = matrix("b", m, 1, assume="binary")
+    Y = matrix("Y", 3, 3, assume="one_hot_rows")
+    X = matrix("X", m, n)
+    false = [identity("soft rows", S * S, S), identity("count", (b.T @ ones(m, 1)) ** 2, b.T @ ones(m, 1)),
+             identity("permutation", det(Y), 0), identity("tiny", X + 1e-40, X),
+             identity("power in a sum", dc.sum(X) ** 2, dc.sum(X * X)),
+             identity("power in a trace", trace(X.T @ X) ** 2, dc.sum((X * X) ** 2))]
+    for claim in false:
+        truth = decide(claim)
+        assert not truth.holds, claim.id
+    # the counterexamples are the rare configurations: a permutation, two ones, a soft row
+    assert abs(np.linalg.det(np.array(decide(false[2]).values["Y"], dtype=float))) == 1
+    assert sum(int(x) for x in np.array(decide(false[1]).values["b"], dtype=float).ravel()) >= 2
+
+
+def test_reference_holds_true_claims_exactly_despite_cancellation():
+    X, A = matrix("X", m, n), matrix("A", n, m)
+    b = matrix("b", m, 1, assume="binary")
+    S = matrix("S", m, n, assume="rows_sum_to_one")
+    true = [identity("cancel", (X + 1e20) - 1e20, X), identity("decimals", 0.1 * X + 0.2 * X, 0.3 * X),
+            identity("cyclic", trace(A @ X), trace(X @ A)), identity("binary square", b * b, b),
+            identity("binary gram", b.T @ b, dc.sum(b)), identity("rows", S @ ones(n, 1), ones(m, 1)),
+            gradient("zero gradient", dc.sum(softmax(X)) / m, X, 0 * X)]  # computed as round-off, decided as zero
+    for claim in true:
+        assert decide(claim).holds, claim.id
+
+
+def test_reference_enumerates_discrete_domains_exhaustively():
+    counts = {("binary",): 2 ** 6, ("one_hot_rows",): 3 ** 2, ("one_hot_columns",): 2 ** 3,
+              ("binary", "rows_sum_to_one"): 3 ** 2}
+    for assume, count in counts.items():
+        names, configs, total = reference.configurations({"Y": matrix("Y", m, n, assume=list(assume))},
+                                                         {"m": 2, "n": 3})
+        values = {tuple(np.array(c[0], dtype=float).ravel()) for c in configs}
+        assert total == count == len(values), assume
+    names, configs, total = reference.configurations(
+        {"P": _symbol("P", 3, 3, "one_hot_rows", "one_hot_columns")}, {})
+    assert total == 6 and all(abs(np.linalg.det(np.array(c[0], dtype=float))) == 1 for c in configs)
+
+
+def _symbol(name, r, c, *assume):
+    from derivcheck import expr as E
+    return E.Symbol(name, r, c, frozenset(assume))  # a combination the checker may not sample yet
+
+
+def test_reference_soft_rows_sum_to_exactly_one_and_are_not_one_hot():
+    draw = reference.domain_of({"rows_sum_to_one"}).draw
+    rng = np.random.default_rng(1)
+    rows = [draw(rng, 4, 3) for _ in range(5)]
+    for p in rows:
+        for row in p:
+            assert sum(row) == 1 and all(x >= 0 for x in row)
+    assert any(0 < x < 1 for p in rows for x in p.ravel())
+
+
+def test_reference_derivative_is_accurate_to_far_below_the_zero_threshold():
+    x = matrix("x", 1, 1)
+    with mpmath.workdps(reference.DIGITS):
+        point = mpmath.mpf(3) / 7
+        pt = reference.Point({}, {"x": np.array([[point]], dtype=object)})
+        got = reference.evaluate(grad(x ** 3, x), pt)[0, 0]
+        assert abs(got - 3 * point ** 2) < mpmath.mpf(10) ** -(reference.DIGITS - 5)
+
+
+# ---------------------------------------------------------------- the generator, the printer, the reproducers
+
+@settings(QUICK, max_examples=40)
+@given(cases(mutate_percent=0))
+def test_claims_true_by_construction_hold_per_the_reference(case):
+    """The generator's rewrites and the reference agree (either being wrong would show here)."""
+    try:
+        truth = decide(case.claim)
+    except reference.Undecided:
+        return
+    assert truth.holds, to_toml(case.claim, comment=f"rules: {case.rules}\n{truth.where}")
+
+
+@st.composite
+def expressions(draw):
+    ctx = Ctx(draw)
+    return pair(ctx, (ctx.dim(allow_one=True), ctx.dim(allow_one=True)), 3)[0]
+
+
+@settings(QUICK, max_examples=60)
+@given(expressions())
+def test_printed_expressions_parse_back_to_the_same_function(e):
+    """The printer writes reproducers and the diagnoses' corrected formulas: what it prints must
+    mean what was printed (it wrote x**(1/2) as x**1/2, which parses as x/2)."""
+    claim = identity("round trip", e, e)
+    back = parse_expression(to_text(e), scope_of(claim))
+    assert to_text(parse_expression(to_text(back), scope_of(claim))) == to_text(back)
+    try:
+        assert decide(identity("round trip", e, back)).holds, to_text(e)
+    except reference.Undecided:
+        pass
+
+
+def test_rational_constants_print_with_their_brackets():
+    x = matrix("x", 2, 2, assume="positive")
+    scope = scope_of(identity("x", x, x))
+    for e in (x ** 0.5, x / 0.5, x ** -0.5, 0.5 * x, x * 0.5, x + E.Transpose(E.Scalar(sympy.Integer(2)))):
+        back = parse_expression(to_text(e), scope)
+        assert decide(identity("printed", e, back)).holds, to_text(e)
+
+
+@settings(QUICK, max_examples=15)
+@given(cases())
+def test_reproducers_load_back_as_the_same_claim(case):
+    """A reproducer is the claim: loading it gives a claim the reference decides the same way,
+    whose own reproducer is the same text."""
+    text = to_toml(case.claim, expect="holds", note="a note")
+    try:
+        (claim,) = load(text)
+    except Exception as exc:  # a combination of assumptions the loader refuses is its message, not a crash
+        assert "assumption" in str(exc) or "sampler" in str(exc), text
+        return
+    assert claim.error is None, claim.error
+    again = to_toml(claim, expect="holds", note="a note")
+    assert to_toml(load(again)[0], expect="holds", note="a note") == again
+    try:
+        assert decide(claim).holds == decide(case.claim).holds, text
+    except reference.Undecided:
+        pass
+
+
+# ---------------------------------------------------------------- the quick profile
+
+@settings(QUICK, max_examples=70, phases=[Phase.explicit, Phase.generate])  # the campaign shrinks; CI reports
+@given(cases(depth=2))
+def test_quick_profile_every_stage_agrees_with_the_reference(case):
+    """Verdicts with and without the proof, the prover alone and the gradient writer.  (The
+    diagnoses are held against the reference by the campaign: it still finds wrong corrections.)"""
+    out = examine(case, seconds=10.0, checks=("prover", "writer"))
+    assert not out.findings, out.reproducer()
+
+
+# ---------------------------------------------------------------- every disagreement ever found, pinned
+
+def _regressions():
+    for path in sorted(REGRESSIONS.glob("*.toml")):
+        for claim in load(path.read_text(encoding="utf-8")):
+            yield pytest.param(claim, id=f"{path.stem}:{claim.id}")
+
+
+@pytest.mark.parametrize("claim", list(_regressions()))
+def test_pinned_disagreements_stay_fixed(claim: Claim):
+    out = examine(Case(claim, claim.expect == "holds", ("pinned",), None), seconds=10.0)
+    assert out.truth is not None, out.undecided
+    assert out.truth == (claim.expect == "holds"), "the pinned expectation disagrees with the reference"
+    assert not out.findings, out.reproducer()
