@@ -155,7 +155,8 @@ def _combine(exact: Stage, numeric: Stage) -> Verdict:
         return Verdict("refuted", "fails " + _describe(exact.counterexample), stages, exact.counterexample)
     if numeric.status == "fails":
         prefix = "holds at the small sizes but fails " if exact.status == "holds" else "fails "
-        return Verdict("refuted", prefix + _describe(numeric.counterexample), stages, numeric.counterexample)
+        return Verdict("refuted", prefix + _describe(numeric.counterexample) + f"; {numeric.detail}", stages,
+                       numeric.counterexample)
     if exact.status == "holds":
         extra = f"; {numeric.detail}" if numeric.status == "holds" else f"; numeric check: {numeric.status} ({numeric.detail})"
         if _partial(exact):  # sampled configurations of discrete symbols: evidence, not a decision
@@ -376,6 +377,8 @@ def _guard(run) -> Verdict:
 def _diagnosis(claim: Claim, verdict: Verdict, seed: int, limits: Limits):
     """Why a claim fails, when a simple repair explains it; never changes the verdict."""
     broken = next((s.index for s in verdict.steps if s.verdict.status in ("refuted", "ill_formed")), None)
+    if any(s.method == "exact" and s.status == "skipped" for s in verdict.stages):
+        return None  # sizes beyond the exact stage: every repair would be decided by it
     try:
         with time_limit(limits.exact):
             return diagnose(claim, seed, broken)

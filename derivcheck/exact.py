@@ -35,7 +35,7 @@ from . import expr as E
 from .assumptions import size_assignments
 from .evaluate import Env, evaluate
 from .forward import forward_backend
-from .instances import (NoInstance, as_lists, configuration_count, configurations, discrete_symbols, draw,
+from .instances import (NoInstance, as_lists, concrete_shape, configuration_count, configurations, discrete_symbols, draw,
                         fmt_sizes, named_sizes, sizes_rng, to_mp)
 from .truth import symbolic_backend
 from .verdict import Counterexample, Stage
@@ -47,6 +47,7 @@ MAX_DIGITS = 1600  # the precision ladder stops here (undecided beyond: the poin
 CROSS_CHECK_CONFIGURATIONS = 4  # configurations of discrete symbols screened after a proof, per assignment: the extremes
 ROUNDOFF = 10  # digits of a working precision that round-off may take (decide's ``roundoff``)
 SIZE_POOL = (2, 3, 4, 5, 6, 7)
+EXACT_SIZE_LIMIT = 64  # a larger fixed size is left to the float64 stage (with rigorous error bounds)
 
 
 def working_digits(*exprs) -> int:
@@ -149,6 +150,11 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
     discrete = discrete_symbols([lhs, rhs])
     cost = (lambda sizes: configuration_count(discrete, sizes)) if discrete else None
     sizes_list = size_assignments(dims, relations, SIZE_POOL, assignments, sizes_rng(seed, dims), cost=cost)
+    largest = max((concrete_shape(s, sizes)[i] for sizes in sizes_list for s in E.symbols_of(lhs, rhs).values()
+                   for i in (0, 1)), default=1)
+    if largest > EXACT_SIZE_LIMIT:  # fixed sizes: 50-digit products of such matrices take minutes
+        return Stage("exact", "skipped", [named_sizes(s) for s in sizes_list], 0, 0, 0.0,
+                     f"a fixed size of {largest} is beyond the exact stage's {EXACT_SIZE_LIMIT}")
     backend = {"forward": forward_backend, "sympy": lambda: symbolic_backend({} if cache is None else cache)}[method]()
     label = {"forward": "forward-mode differentiation", "sympy": "sympy.diff"}[method]
     digits = working_digits(lhs, rhs, *(explain or ()))

@@ -6,8 +6,10 @@ number of parameters.  The float tolerance follows the error model of the
 method: ~1e-9 relative for algebra (round-off through a few dozen operations),
 ~1e-6 when a finite difference is involved (h = 2**-12 after one Richardson
 step leaves O(h**4) truncation and O(eps/h) round-off, both far below it).
-A value beyond the tolerance is only a suspicion: it is re-checked at the same
-instance exactly (exact.decide: derivatives by forward mode, enough digits,
+A value beyond the tolerance is only a suspicion: it is decided first by
+rigorous float64 error bounds (balls.py: disjoint enclosures of the two sides
+are a counterexample, in about the time of a few float64 evaluations at any
+size), and otherwise re-checked at the same instance exactly (exact.decide: derivatives by forward mode, enough digits,
 then twice as many until round-off and a real difference are told apart)
 before it counts as a counterexample.  A claim whose constants span more
 orders of magnitude than float64 resolves (X + 1e-40) has its first instance
@@ -22,6 +24,7 @@ from . import expr as E
 from .assumptions import size_assignments
 from .evaluate import FLOAT, evaluate
 from .forward import forward_backend
+from .balls import separated
 from .exact import DIGITS, decide, working_digits
 from .instances import (as_lists, configurations, discrepancy, discrete_symbols, draw, fmt_sizes, named_sizes,
                         sizes_rng)
@@ -73,6 +76,15 @@ def numeric_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator,
             env = draw([lhs, rhs], sizes, rng, fixed=configs[i % len(configs)] if discrete else None)
             agrees, err = screen(lhs, rhs, env)
             count += 1
+            if not agrees:  # rigorous float64 error bounds first: fast at any size
+                gap = separated(lhs, rhs, env)
+                if gap is not None:
+                    entry, claimed, true, lower = gap
+                    cx = Counterexample("numeric", seed, named_sizes(sizes), as_lists(env), entry, claimed, true,
+                                        params={k: list(v) for k, v in env.params.items()}, what=what)
+                    return Stage("numeric", "fails", [named_sizes(s) for s in sizes_list], count, 0, err,
+                                 f"differs at {fmt_sizes(sizes)} by at least {lower:.3g} (float64 with rigorous "
+                                 "error bounds: round-off cannot explain it)", rechecked, cx)
             if not agrees or (count == 1 and digits > DIGITS):
                 d = decide(lhs, rhs, env, precise, digits)
                 if d.status == "differs":
