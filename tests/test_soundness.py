@@ -201,13 +201,13 @@ def _term_value(t, ctx, values, free: dict) -> Fraction:
     return Fraction(coef.p, coef.q) * total
 
 
-def _explicit_by_normal_form(e, values):
+def _explicit_by_normal_form(e, values, factored=False):
     facts = {name: facts_of(s.assume) for name, s in E.symbols_of(e).items()}
     ctx = _Ctx(facts)
     rows, cols = (int(sympy.sympify(d).xreplace(SIZES)) for d in E.shape(e))
     r = "0" if E.shape(e)[0] == 1 else "@R"
     c = "0" if E.shape(e)[1] == 1 else "@C"
-    terms = _normal(_build(e, r, c, ctx), ctx)
+    terms = _normal(_build(e, r, c, ctx), ctx, factored=factored)
     return [[sum_terms(terms, ctx, values, {"@R": i, "@C": j}) for j in range(cols)] for i in range(rows)]
 
 
@@ -314,8 +314,9 @@ def _symbol_sets():
     yield {"P": matrix("P", n, n, assume="symmetric"), "Q": matrix("Q", n, m)}
 
 
+@pytest.mark.parametrize("factored", [False, True], ids=["expanded", "factored"])
 @pytest.mark.parametrize("which", range(4))
-def test_every_normal_form_equals_its_explicit_expansion(which):
+def test_every_normal_form_equals_its_explicit_expansion(which, factored):
     """~100 random polynomial expressions per symbol set: a wrong rewrite anywhere changes a value."""
     symbols = list(_symbol_sets())[which]
     rng = random.Random(which)
@@ -331,7 +332,7 @@ def test_every_normal_form_equals_its_explicit_expansion(which):
         if not E.symbols_of(e):
             continue
         values = _random_values(E.symbols_of(e), rng)
-        assert _explicit_by_normal_form(e, values) == _direct(e, values), repr(e)
+        assert _explicit_by_normal_form(e, values, factored) == _direct(e, values), repr(e)
         checked += 1
 
 
