@@ -32,6 +32,7 @@ QUICK = settings(derandomize=True, deadline=None, database=None,
                                         HealthCheck.filter_too_much])
 
 m, n = dims("m n")
+g, g_prime = dc.elementwise("g")
 
 
 def decide(claim, seed=0):
@@ -64,9 +65,13 @@ def test_reference_holds_true_claims_exactly_despite_cancellation():
     true = [identity("cancel", (X + 1e20) - 1e20, X), identity("decimals", 0.1 * X + 0.2 * X, 0.3 * X),
             identity("cyclic", trace(A @ X), trace(X @ A)), identity("binary square", b * b, b),
             identity("binary gram", b.T @ b, dc.sum(b)), identity("rows", S @ ones(n, 1), ones(m, 1)),
-            gradient("zero gradient", dc.sum(softmax(X)) / m, X, 0 * X)]  # computed as round-off, decided as zero
+            gradient("zero gradient", dc.sum(softmax(X)) / m, X, 0 * X),  # computed as round-off, decided as zero
+            gradient("any g", dc.sum(g(X)), X, g_prime(X)), identity("g commutes with .T", g(X).T, g(X.T))]
     for claim in true:
         assert decide(claim).holds, claim.id
+    for claim in (identity("one g", g(X), dc.sin(X)), identity("g is odd", g(-X), -g(X)),
+                  gradient("g is its own derivative", dc.sum(g(X)), X, g(X))):
+        assert not decide(claim).holds, claim.id  # true for some g is not true for any g
 
 
 def test_reference_enumerates_discrete_domains_exhaustively():

@@ -136,6 +136,7 @@ def cases(draw, kinds=KINDS, depth: int = 3, mutate_percent: int = 50):
     """A Case: a claim of one of ``kinds`` with expressions up to ``depth`` rules deep."""
     ctx = Ctx(draw)
     kind = ctx.choose(kinds)
+    depth = draw(st.integers(1, depth))  # small claims are fast and read well; big ones find more
     fields = _BUILD[kind](ctx, depth)
     mutation = None
     if ctx.chance(mutate_percent):

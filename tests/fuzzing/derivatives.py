@@ -22,7 +22,7 @@ import sympy
 import derivcheck as dc
 from derivcheck import expr as E
 
-from .expressions import ONE, Ctx, invertible, m, n
+from .expressions import G_PRIME, ONE, Ctx, function, m, n
 
 __all__ = ["gradient_claim", "jacobian_claim", "directional_claim"]
 
@@ -51,6 +51,7 @@ _PRIMES = {  # f'(u) from f's argument u (R-form) and whether f(u) is positive
     "abs": (lambda u: 2 * dc.step(u) - 1, False),
     "square": (lambda u: 2 * u, False),
     "cube": (lambda u: 3 * u ** 2, False),
+    "g": (lambda u: G_PRIME(u), False),
 }
 _POSITIVE_ONLY = {  # functions whose argument must be positive
     "log": (lambda u: 1 / u, False),
@@ -63,7 +64,7 @@ def _apply(name, x):
         return x ** 2
     if name == "cube":
         return x ** 3
-    return getattr(dc, name)(x)
+    return function(name)(x)
 
 
 def _constant(ctx: Ctx, shape, depth):

@@ -42,7 +42,7 @@ SQUARE = (("symmetric",), ("spd",), ("invertible",), ("one_hot_rows", "one_hot_c
           ("symmetric", "invertible"))
 DISCRETE = {"binary", "one_hot_rows", "one_hot_columns"}
 _MATRIX_NAMES = "ABCDFGHKMNQRSUVWXY"  # not L, P, Z: the templates' defined names
-_VECTOR_NAMES = "abcefghkpqrsuvwxyz"
+_VECTOR_NAMES = "abcefhkpqrsuvwxyz"  # not g: the generic function
 
 
 def _size(d) -> int:
@@ -277,14 +277,26 @@ def _transpose(ctx, s, d):
     return a.T, b.T
 
 
-_SMOOTH = ("sigmoid", "tanh", "exp", "sin", "cos")
+_SMOOTH = ("sigmoid", "tanh", "exp", "sin", "cos", "g", "g_prime")
 _KINKED = ("relu", "step", "abs")
+G, G_PRIME = dc.elementwise("g")  # a generic function: a claim about it must hold for any smooth g
+
+
+def function(name: str):
+    """The vocabulary's function of this name, or the generic g and its derivative."""
+    return {"g": G, "g_prime": G_PRIME}.get(name) or getattr(dc, name)
 
 
 def _apply(ctx, s, d):
-    fn = getattr(dc, ctx.choose(_SMOOTH + _KINKED))
+    fn = function(ctx.choose(_SMOOTH + _KINKED))
     a, b = ctx.pair(s, d)
     return fn(a), fn(b)
+
+
+def _elementwise_transpose(ctx, s, d):
+    fn = function(ctx.choose(_SMOOTH + _KINKED))
+    a, b = ctx.pair((s[1], s[0]), d)
+    return fn(a).T, fn(b.T)
 
 
 def _log_sqrt(ctx, s, d):
@@ -793,7 +805,8 @@ def _symmetric_trace(ctx, s, d):
 
 REWRITES = [
     Rule("transpose of a product", _any, _transpose_matmul), Rule("transpose of a sum", _any, _transpose_add),
-    Rule("double transpose", _any, _double_transpose), Rule("trace cyclic", _scalar, _trace_cyclic),
+    Rule("double transpose", _any, _double_transpose), Rule("elementwise commutes with transpose", _any,
+                                                            _elementwise_transpose), Rule("trace cyclic", _scalar, _trace_cyclic),
     Rule("trace of a transpose", _scalar, _trace_transpose), Rule("trace linear", _scalar, _trace_linear),
     Rule("matmul distributes", _any, _matmul_distribute), Rule("hadamard distributes", _any, _mul_distribute),
     Rule("matmul associates", _any, _matmul_assoc), Rule("scalar out of a product", _any, _scalar_pull),

@@ -17,7 +17,7 @@ import sympy
 import derivcheck as dc
 from derivcheck import expr as E
 
-from .expressions import ONE, Ctx, m
+from .expressions import ONE, Ctx, function, m
 
 __all__ = ["MUTATIONS", "mutate_expr", "rebuild", "drop_assumption"]
 
@@ -104,7 +104,8 @@ def _inside(ctx, e, node):
 
 
 _OTHER_FUNCTION = {"sigmoid": "tanh", "tanh": "sigmoid", "exp": "sigmoid", "sin": "cos", "cos": "sin",
-                   "relu": "abs", "abs": "relu", "step": "sigmoid", "log": "sqrt", "sqrt": "log"}
+                   "relu": "abs", "abs": "relu", "step": "sigmoid", "log": "sqrt", "sqrt": "log",
+                   "g": "g_prime", "g_prime": "g"}
 
 
 def _integer_powers(e):
@@ -129,7 +130,7 @@ MUTATIONS = {  # name -> (spots, mutated expression at a spot)
     "transposed factor": (_square_factors, lambda ctx, e, x: _replace(e, x, x.T)),
     "power inside a sum": (_squared_sums, _inside),
     "other function": (lambda e: [a for a in _nodes(e, E.Apply) if a.fn.name in _OTHER_FUNCTION],
-                       lambda ctx, e, a: _replace(e, a, getattr(dc, _OTHER_FUNCTION[a.fn.name])(a.a))),
+                       lambda ctx, e, a: _replace(e, a, function(_OTHER_FUNCTION[a.fn.name])(a.a))),
     "other constant": (lambda e: [x for x in _nodes(e, E.Scalar) if x.value != 0],
                        lambda ctx, e, x: _replace(e, x, E.Scalar(x.value * 2))),
     "other power": (_integer_powers, lambda ctx, e, p: _replace(e, p, E.Pow(p.a, E.Scalar(p.b.value + 1)))),

@@ -137,11 +137,19 @@ def _step_claim(claim: Claim, label: str) -> Claim:
     return Claim(f"{claim.id}#{i}", "identity", lhs=claim.steps[i - 1], rhs=claim.steps[i])
 
 
+_DECIDED: dict = {}  # (seed, claim file text) -> truth: diagnoses repeat across configurations
+
+
 def _decide(claim: Claim, seed: int, salt: str) -> bool | None:
-    try:
-        return reference.decide(claim, _rng(seed, claim, salt)).holds
-    except (reference.Undecided, E.ShapeError):
-        return None
+    key = (seed, to_toml(claim))
+    if key not in _DECIDED:
+        if len(_DECIDED) > 10000:
+            _DECIDED.clear()
+        try:
+            _DECIDED[key] = reference.decide(claim, _rng(seed, claim, salt)).holds
+        except (reference.Undecided, E.ShapeError):
+            _DECIDED[key] = None
+    return _DECIDED[key]
 
 
 def _point_shows_false(claim: Claim, cx, seed: int) -> bool | None:

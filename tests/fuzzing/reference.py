@@ -91,9 +91,10 @@ class Point:
     sizes: dict
     values: dict
     overrides: dict = field(default_factory=dict)
+    generics: dict = field(default_factory=dict)  # generic function's name -> its coefficients here
 
     def but(self, **overrides) -> "Point":
-        return Point(self.sizes, self.values, {**self.overrides, **overrides})
+        return Point(self.sizes, self.values, {**self.overrides, **overrides}, self.generics)
 
 
 def _size(d, sizes) -> int:
@@ -199,9 +200,23 @@ def _fill(e, sizes):
                         "eye": lambda i, j: one if i == j else zero}[e.kind])
 
 
-def _function(e):
+def _generic(order: int, c):
+    """The order-th derivative of our member of "any smooth g": c0 u³ + c1 sin(c2 u) + c3 u + c4
+    (another family than the checker's, so that a claim must hold for g, not for one family)."""
+    poly = [c[4], c[3], 0, c[0]]  # coefficients of u^0 .. u^3
+    for _ in range(order):
+        poly = [k * a for k, a in enumerate(poly)][1:] or [0]
+
+    def g(u):
+        value = sum((a * u ** k for k, a in enumerate(poly)), mpmath.mpf(0))
+        return value + c[1] * c[2] ** order * mpmath.sin(c[2] * u + order * mpmath.pi / 2)
+
+    return g
+
+
+def _function(e, pt):
     if getattr(e.fn, "generic", False):
-        raise Undecided("generic functions are outside the reference")
+        return _generic(e.fn.order, pt.generics[e.fn.base])
     return FUNCTIONS[e.fn.name]
 
 
@@ -264,7 +279,7 @@ _RULES = {
     E.Pow: lambda e, pt: _pow(evaluate(e.a, pt), evaluate(e.b, pt)),
     E.MatMul: lambda e, pt: np.dot(evaluate(e.a, pt), evaluate(e.b, pt)),
     E.Transpose: lambda e, pt: evaluate(e.a, pt).T.copy(),
-    E.Apply: lambda e, pt: _elementwise(_function(e), evaluate(e.a, pt)),
+    E.Apply: lambda e, pt: _elementwise(_function(e, pt), evaluate(e.a, pt)),
     E.Softmax: lambda e, pt: _softmax(evaluate(e.a, pt)),
     E.Sum: lambda e, pt: _sum(evaluate(e.a, pt), e.axis),
     E.Trace: lambda e, pt: np.array([[sum(np.diagonal(evaluate(e.a, pt)), mpmath.mpf(0))]], dtype=object),
@@ -580,6 +595,11 @@ def _draw_continuous(symbols, sizes, rng, fixed: dict):
     return values
 
 
+def _draw_generics(exprs, rng) -> dict:
+    return {g: tuple(_dyadic(x) for x in rng.uniform(0.5, 1.5, 5) * rng.choice([-1.0, 1.0], 5))
+            for g in sorted(E.generics_of(*exprs))}
+
+
 def _direction(claim, pt, rng):
     if claim.kind not in ("gradient", "jacobian"):
         return None
@@ -620,7 +640,7 @@ def decide(claim, rng: np.random.Generator, points: int = 2, max_tries: int = 12
             for _ in range(per_config):
                 for _ in range(max_tries):
                     values = _draw_continuous(symbols, sizes, rng, fixed)
-                    pt = Point(sizes, values)
+                    pt = Point(sizes, values, generics=_draw_generics(exprs, rng))
                     try:
                         with mpmath.workdps(DIGITS):
                             v = _direction(claim, pt, rng)
@@ -649,7 +669,7 @@ def holds_at(claim, sizes: dict, values: dict, rng: np.random.Generator, directi
         fixed = {k: _full(len(v), len(v[0]), lambda i, j, v=v: mpmath.mpf(v[i][j])) for k, v in values.items()
                  if k in symbols}
     values = _draw_continuous(symbols, sizes, rng, fixed)  # symbols the counterexample does not list
-    pt = Point(sizes, values)
+    pt = Point(sizes, values, generics=_draw_generics(_exprs(claim), rng))
     for _ in range(directions):
         with mpmath.workdps(DIGITS):
             v = _direction(claim, pt, rng)

@@ -17,6 +17,7 @@ import sympy
 
 from derivcheck import expr as E
 from derivcheck.claims import Claim
+from derivcheck.functions import PRIME_SUFFIX
 from derivcheck.parse import Scope, load_toml, parse_expression
 from derivcheck.printing import to_text
 
@@ -62,6 +63,9 @@ def to_toml(claim: Claim, expect: str | None = None, note: str = "", comment: st
     symbols = E.symbols_of(*exprs)
     lines = [f"# {line}" for line in comment.splitlines()]
     lines.append(f"dims = [{', '.join(_q(d) for d in dims)}]")
+    generics = sorted(E.generics_of(*exprs))
+    if generics:
+        lines.append(f"functions = [{', '.join(_q(g) for g in generics)}]")
     lines.append("[symbols]")
     for name, s in sorted(symbols.items()):
         lines.append(f"{name} = [{', '.join(_q(x) if isinstance(x, str) else str(x) for x in map(_dim, (s.rows, s.cols)))}]")
@@ -108,6 +112,8 @@ def scope_of(claim: Claim) -> Scope:
     scope.dims = {d.name: d for d in E.dims_of(*exprs)}
     scope.symbols = dict(E.symbols_of(*exprs))
     scope.defines = {d.name: d for d in _defined_in_order(exprs)}
+    for g in E.generics_of(*exprs):
+        scope.generics[g], scope.generics[g + PRIME_SUFFIX] = E.elementwise(g)
     return scope
 
 
