@@ -52,12 +52,14 @@ _WATCH = dataclasses.replace(
     FLOAT, derivative=lambda node, env, be: np.zeros(concrete_shape(node, env.sizes)))
 
 
-def _watched_roots(exprs) -> list[E.Expr]:
-    roots = list(exprs)
+def _watched_roots(exprs) -> list[tuple[E.Expr, bool]]:
+    """(root, whether it is differentiated): the claim's sides, and the function of every derivative.
+    A kink matters only where something is differentiated (relu(0) = 0 is a fine value)."""
+    roots = [(e, False) for e in exprs]
     for e in exprs:
         for node in E.walk(e):
             if isinstance(node, (E.Grad, E.Jacobian, E.Directional)):
-                roots.append(node.f)
+                roots.append((node.f, True))
     return roots
 
 
@@ -76,14 +78,14 @@ def _needs_watch(exprs) -> bool:
     return False
 
 
-def _acceptable(watch) -> bool:
+def _acceptable(watch, kinks: bool) -> bool:
     for fn, arg in watch:
         arg = np.asarray(arg, dtype=float)
         if not np.all(np.isfinite(arg)):
             return False
         if fn.domain == "positive" and np.min(arg) <= 1e-6:
             return False
-        for k in fn.kinks:
+        for k in fn.kinks if kinks else ():
             if np.min(np.abs(arg - k) / (1.0 + np.abs(arg))) < KINK_MARGIN:
                 return False
     return True
@@ -108,14 +110,17 @@ def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None
         env = Env(sizes, values, params)
         watch: list = []
         try:
+            acceptable = True
             with np.errstate(all="ignore"):
-                for root in roots:
+                for root, differentiated in roots:
+                    watch = []
                     value = evaluate(root, env, _WATCH, watch)
                     if not np.all(np.isfinite(value)):
                         raise EvaluationError("not finite")
+                    acceptable = acceptable and _acceptable(watch, kinks=differentiated)
         except (EvaluationError, ValueError, ZeroDivisionError, FloatingPointError):
             continue
-        if _acceptable(watch):
+        if acceptable:
             return env
     raise NoInstance("no instance found away from kinks and inside the domains of "
                      + ", ".join(sorted({fn.name for fn, _ in watch})) if watch else

@@ -144,6 +144,15 @@ def test_discrete_symbols_are_enumerated_and_coverage_is_said(tmp_path):
     assert v.status == "confirmed" and "of 387420489 configurations" in v.reason
 
 
+def test_a_kink_matters_only_where_something_is_differentiated(tmp_path):
+    """relu(b) = b for binary b: the configuration b = 0 sits on relu's kink, which made it 'outside' and
+    the claim only confirmed on some configurations; as a value, relu(0) = 0 is fine."""
+    text = ('dims = ["m"]\n[symbols]\nb = ["m", 1]\n[assume]\nb = "binary"\n[[claim]]\nid = "c"\n'
+            'kind = "identity"\nlhs = "relu(b)"\nrhs = "b"\n')
+    v = check(_claims(tmp_path, text)["c"], limits=Limits(symbolic=False)).verdict
+    assert v.status == "proved_at_shapes" and "every configuration" in v.reason
+
+
 def test_a_tiny_difference_is_shown_with_its_size(tmp_path):
     v = check(_claims(tmp_path, ISSUE_CLAIMS)["tiny.constant"]).verdict
     assert "differ by 1e-40" in v.reason
