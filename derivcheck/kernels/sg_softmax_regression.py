@@ -31,7 +31,7 @@ def backward(cache):
     """Gradients of L for every parameter, as a dict keyed by parameter name.
 
     ∂L/∂W = 1/N * X.T @ (P - Y)
-        claim sg.softmax_ce.dW: proved_at_shapes (matrix_calculus_survival_guide §4.3)
+        claim sg.softmax_ce.dW: proved (matrix_calculus_survival_guide §4.3)
     """
     X = cache["X"]
     Y = cache["Y"]

