@@ -69,8 +69,8 @@ def check(forward, backward=None, *, inputs: dict | None = None, params: dict, *
     if inputs is None:
         return check_gradients(forward, backward, params=params, **kw)
     args, kwargs = kw.get("args", ()), copy.deepcopy(kw.get("kwargs") or {})
-    first = calling._split(forward(*inputs.values(), *params.values(), *copy.deepcopy(tuple(args)), **kwargs),
-                           "forward")[0]
+    arrays = (calling._frozen(v) for v in (*inputs.values(), *params.values()))
+    first = calling._split(forward(*arrays, *copy.deepcopy(tuple(args)), **kwargs), "forward")[0]
     if np.ndim(first) == 0:
         return check_pair(forward, backward, inputs=inputs, params=params, **kw)
     return check_layer(forward, backward, inputs=inputs, params=params, **kw)

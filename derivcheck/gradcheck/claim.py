@@ -145,9 +145,11 @@ def check_code(claim: Claim, seed: int, limits) -> Verdict:
             return _failure(claim, seed, label, sizes, values, report, bad[0], stage)
         worst = max([worst] + [r.error for r in report.rows])
     names = ", ".join(claim.code.params)
+    own = len(claim.code.points)
+    where = (f"the document's data ({own} point{'s' if own != 1 else ''}) and " if own else "") + \
+        f"{checked - own} random instance{'s' if checked - own != 1 else ''} at distinct sizes"
     detail = (f"the code's gradients of {names} agree with derivcheck's 50-digit forward-mode derivative of the loss "
-              f"at {checked} points (the document's data and random instances at distinct sizes), within float64 "
-              f"round-off; largest relative error {worst:.1e}")
+              f"at {where}, within float64 round-off; largest relative error {worst:.1e}")
     return Verdict("confirmed", detail, [Stage("gradcheck", "holds", stage_sizes, checked, 50, worst, detail)])
 
 
