@@ -15,8 +15,16 @@
 3. False alarms: correct float32 code, seeded runs (1000 in the full run) —
    float32 code that is not dtype-generic (checked in float32) and ReLU code
    that is (re-run in float64, kinks possible); the peers on the first 100.
+
+BLAS runs single-threaded for every tool: on two cores shared by several
+processes, OpenBLAS threads make a 16 × 256 matrix product ~20× slower.
 """
 from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLAS
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import statistics
 import sys
@@ -32,6 +40,8 @@ from derivcheck.gradcheck import check_gradients  # noqa: E402
 
 try:
     import torch
+
+    torch.set_num_threads(1)
 except ImportError:  # the comparison is skipped, and said so
     torch = None
 try:
@@ -124,7 +134,7 @@ def jax_check(loss, grads, params: dict) -> str:
 
 def bench_size(quick: bool):
     print("1. checking W (n × n) with f(W) = ½‖W x − y‖²: time (median of 3) and loss evaluations")
-    print(f"{'parameters':>10}  {'gradcheck':>10} {'evals':>6}  {'torch fast':>10} {'evals':>6}  "
+    print(f"{'parameters':>10}  {'one eval':>9}  {'gradcheck':>10} {'evals':>6}  {'torch fast':>10} {'evals':>6}  "
           f"{'torch slow':>10} {'evals':>8}")
     for n in (10, 100, 1000):
         rng = np.random.default_rng(0)
@@ -140,6 +150,10 @@ def bench_size(quick: bool):
             evals = loss.calls
             assert report.ok, str(report)
         ours = f"{statistics.median(times):10.3f} {evals:6d}"
+        t = time.perf_counter()
+        for _ in range(10):
+            loss({"W": W})
+        one = (time.perf_counter() - t) / 10
         fast = slow = f"{'n/a':>10} {'':>6}"
         if torch is not None:
             tt = []
@@ -156,7 +170,7 @@ def bench_size(quick: bool):
                 slow = f"{time.perf_counter() - t:10.3f} {loss.calls:8d}"
             else:
                 slow = f"{'(not run)':>10} {2 * n * n:8d}"
-        print(f"{n * n:10d}  {ours}  {fast}  {slow}")
+        print(f"{n * n:10d}  {one:9.5f}  {ours}  {fast}  {slow}")
     print()
 
 

@@ -117,7 +117,7 @@ def test_a_wrong_row_in_a_large_weight_is_found_by_bisection():
 
     row = check_gradients(lo, gr, params={"W": W}).row("W")
     assert row.status == "wrong"
-    assert row.where.startswith("row 17 of 60, across many columns; elsewhere it agrees"), row.where
+    assert row.where.startswith("row 17 of 60, spanning all columns; elsewhere it agrees"), row.where
     assert "scaled by 3 in those entries" in row.diagnosis
 
 

@@ -181,8 +181,8 @@ def _off(checker: Checker, outcome: Outcome, name: str, G, mask) -> bool:
     return np.isfinite(p.derivative) and not checker.agrees(p, G)
 
 
-def _bisect(checker, outcome, name, G, count: int, mask_of):
-    """The indices (of ``count``) where the error lives, or None when there are more than MAX_FOUND.
+def _bisect(checker, outcome, name, G, indices: list, mask_of):
+    """The ``indices`` where the error lives, or None when there are more than MAX_FOUND.
 
     A half is probed only when needed: if the left half of an off set agrees, the error is in the right one."""
     found = []
@@ -202,8 +202,45 @@ def _bisect(checker, outcome, name, G, count: int, mask_of):
         else:
             visit(right)
 
-    visit(list(range(count)))
+    visit(list(indices))
     return None if len(found) > MAX_FOUND else sorted(found)
+
+
+def _span(checker, outcome, name, G, count: int, mask_of) -> tuple[int, int]:
+    """The first and the last index holding some of the error: two binary searches over prefixes and
+    suffixes, 2·log2(count) probes whatever the number of off indices."""
+    lo, hi = 0, count - 1  # the prefix [0, hi] is off
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _off(checker, outcome, name, G, mask_of(range(0, mid + 1))):
+            hi = mid
+        else:
+            lo = mid + 1
+    first = lo
+    lo, hi = first, count - 1  # the suffix [lo, count) is off
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _off(checker, outcome, name, G, mask_of(range(mid, count))):
+            lo = mid
+        else:
+            hi = mid - 1
+    return first, lo
+
+
+def _located(checker, outcome, name, G, count: int, mask_of) -> tuple[list, bool]:
+    """(indices, exact): the off indices one by one when the span holds few, else the span itself."""
+    first, last = _span(checker, outcome, name, G, count, mask_of)
+    if last - first + 1 <= 2 * MAX_FOUND:
+        found = _bisect(checker, outcome, name, G, list(range(first, last + 1)), mask_of)
+        if found is not None:
+            return found, True
+    return list(range(first, last + 1)), False
+
+
+def _words(indices: list, exact: bool, count: int, noun: str) -> str:
+    if exact:
+        return f"{noun}{'s' if len(indices) > 1 else ''} {_list(indices)} of {count}"
+    return f"{noun}s {indices[0]}–{indices[-1]} of {count}"
 
 
 def _entrywise(checker: Checker, outcome: Outcome, name: str, G, indices) -> list:
@@ -251,37 +288,33 @@ def locate(checker: Checker, outcome: Outcome, name: str, G) -> tuple[str, list,
         for m in off:
             mask[m[0]] = 1.0
         return _where_from_entries(shape, {m[0] for m in off}), _entries(off), (mask if off else None)
-    matrix = len(shape) == 2 and shape[0] > 1 and shape[1] > 1
-    if not matrix:
-        found = _bisect(checker, outcome, name, G, G.size, lambda ix: _flat_mask(shape, ix))
-        if found is None:
-            return "spread over many entries", [], None
-        indices = [np.unravel_index(i, shape) for i in found]
-        measured = _entrywise(checker, outcome, name, G, indices)
-        mask = np.zeros(G.size)
-        mask[found] = 1.0
-        words = _where_from_entries(shape, {m[0] for m in measured if m[3]}) or f"entries {_list(found)}"
-        return words + _rest(checker, outcome, name, G, 1 - mask.reshape(shape)), _entries(
-            [m for m in measured if m[3]]), mask.reshape(shape)
-    rows = _bisect(checker, outcome, name, G, shape[0], lambda ix: _mask(shape, 0, ix))
-    cols = _bisect(checker, outcome, name, G, shape[1], lambda ix: _mask(shape, 1, ix))
-    if rows is None and cols is None:
-        return "spread over many rows and columns", [], None
-    if cols is None or (rows is not None and len(cols) == shape[1]):
-        mask = _mask(shape, 0, rows)
-        words = f"row{'s' if len(rows) > 1 else ''} {_list(rows)} of {shape[0]}, across " + (
-            "all columns" if cols is not None else "many columns")
-        return words + _rest(checker, outcome, name, G, 1 - mask), [], mask
-    if rows is None or len(rows) == shape[0]:
-        mask = _mask(shape, 1, cols)
-        words = f"column{'s' if len(cols) > 1 else ''} {_list(cols)} of {shape[1]}, across " + (
-            "all rows" if rows is not None else "many rows")
-        return words + _rest(checker, outcome, name, G, 1 - mask), [], mask
-    candidates = [(i, j) for i in rows for j in cols][:MAX_ENTRIES]
-    measured = _entrywise(checker, outcome, name, G, candidates)
-    off = [m for m in measured if m[3]]
+    if not (len(shape) == 2 and shape[0] > 1 and shape[1] > 1):
+        found, exact = _located(checker, outcome, name, G, G.size, lambda ix: _flat_mask(shape, ix))
+        mask = _flat_mask(shape, found)
+        measured = _entrywise(checker, outcome, name, G, [np.unravel_index(i, shape) for i in found]) \
+            if exact and len(found) <= MAX_ENTRIES else []
+        off = [m for m in measured if m[3]]
+        words = _where_from_entries(shape, {m[0] for m in off}) if off else _words(found, exact, G.size, "entrie")
+        return words + _rest(checker, outcome, name, G, 1 - mask), _entries(off), mask
+    rows, rows_exact = _located(checker, outcome, name, G, shape[0], lambda ix: _mask(shape, 0, ix))
+    cols, cols_exact = _located(checker, outcome, name, G, shape[1], lambda ix: _mask(shape, 1, ix))
     mask = _mask(shape, 0, rows) * _mask(shape, 1, cols)
-    words = _where_from_entries(shape, {m[0] for m in off}) or f"rows {_list(rows)} × columns {_list(cols)}"
+    every_col, every_row = len(cols) == shape[1], len(rows) == shape[0]
+    off = []
+    if rows_exact and cols_exact and len(rows) * len(cols) <= MAX_ENTRIES and not (every_col or every_row):
+        off = [m for m in _entrywise(checker, outcome, name, G, [(i, j) for i in rows for j in cols]) if m[3]]
+    if off:
+        words = _where_from_entries(shape, {m[0] for m in off})
+    elif every_col and not every_row:
+        words = _words(rows, rows_exact, shape[0], "row") + (", across all columns" if cols_exact
+                                                              else ", spanning all columns")
+    elif every_row and not every_col:
+        words = _words(cols, cols_exact, shape[1], "column") + (", across all rows" if rows_exact
+                                                                 else ", spanning all rows")
+    elif every_row and every_col:
+        words = "spread over the whole matrix"
+    else:
+        words = _words(rows, rows_exact, shape[0], "row") + " × " + _words(cols, cols_exact, shape[1], "column")
     return words + _rest(checker, outcome, name, G, 1 - mask), _entries(off), mask
 
 
