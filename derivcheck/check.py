@@ -282,9 +282,12 @@ def _check_derivation(claim: Claim, seed: int, limits: Limits) -> Verdict:
         if s.verdict.status not in HOLDS:
             break
         tail.insert(0, s)
-    if tail and tail[0].index > first.index:
+    others = [s for s in steps if s.verdict.status not in HOLDS and s is not first and s is not decisive]
+    if others:
+        reason += "; also broken: " + ", ".join(f"step {s.index} ({s.verdict.status})" for s in others)
+    if tail and tail[0].index > first.index:  # they follow from the line just before them, itself broken
         span = f"steps {tail[0].index}–{tail[-1].index} are" if len(tail) > 1 else f"step {tail[0].index} is"
-        reason += f"; {span} valid algebra from the broken line"
+        reason += f"; {span} valid algebra from step {tail[0].index - 1}"
     conclusion = Claim(f"{claim.id}#conclusion", "identity", lhs=claim.steps[0], rhs=claim.steps[-1],
                        relations=claim.relations)
     end = _guard(lambda: _check_comparisons(conclusion, seed, limits, path=(len(claim.steps),)))

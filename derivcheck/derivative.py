@@ -11,6 +11,8 @@ the rest keeps the shape the chain rule gave it.
 """
 from __future__ import annotations
 
+import functools
+
 import sympy
 
 from . import expr as E
@@ -36,13 +38,22 @@ def _mul(a, b):
 def _T(x: E.Expr) -> E.Expr:
     if isinstance(x, E.Transpose):
         return x.a
-    if isinstance(x, E.Scalar) or E.shape(x) == (1, 1) and isinstance(x, (E.Scalar, E.Fill)):
+    if isinstance(x, E.Scalar) or _eye(x) or E.shape(x) == (1, 1) and isinstance(x, E.Fill):
         return x
     return E.Transpose(x)
 
 
+def _eye(x) -> bool:
+    return isinstance(x, E.Fill) and x.kind == "eye"
+
+
 def _matmul(a: E.Expr, b: E.Expr) -> E.Expr:
-    """a @ b, written as a scalar multiple when one side is 1 × 1 (the product is then a scaling)."""
+    """a @ b, written as a scalar multiple when one side is 1 × 1 (the product is then a scaling);
+    an identity factor is dropped (d/dX tr(AXB) reads Aᵀ Bᵀ, not Aᵀ (I Bᵀ))."""
+    if _eye(a):
+        return b
+    if _eye(b):
+        return a
     if E.shape(a) == (1, 1) and sympy.sympify(E.shape(b)[0]) == 1:
         return _mul(a, b)
     if E.shape(b) == (1, 1) and sympy.sympify(E.shape(a)[1]) == 1:
@@ -165,25 +176,57 @@ def gradient(f: E.Expr, wrt: E.Expr) -> E.Expr:
 
 _ELEMENTWISE = (E.Add, E.Mul, E.Pow, E.Scalar)
 
+#: sums that the symbols' assumptions make a vector of ones: (axis, transposed?) -> the assumptions that say so
+_UNIT_SUMS = {
+    (1, False): frozenset({"rows_sum_to_one", "one_hot_rows"}),  # each row of Y sums to one
+    (0, True): frozenset({"rows_sum_to_one", "one_hot_rows"}),  # each column of Yᵀ
+    (0, False): frozenset({"one_hot_columns"}),
+    (1, True): frozenset({"one_hot_columns"}),
+}
 
-def readable(e: E.Expr) -> str:
-    """Text of e in the vocabulary, its elementwise parts cancelled and factored by SymPy."""
+
+def _unit(x: E.Expr) -> bool:
+    """x is a matrix of ones: ones(r, c), or a row/column sum that the assumptions fix at one."""
+    if isinstance(x, E.Fill):
+        return x.kind == "ones"
+    if isinstance(x, E.Sum) and x.axis is not None:
+        a, transposed = (x.a.a, True) if isinstance(x.a, E.Transpose) else (x.a, False)
+        return isinstance(a, E.Symbol) and bool(a.assume & _UNIT_SUMS[x.axis, transposed])
+    return False
+
+
+def _factors(x: E.Expr) -> list:
+    """The factors of a chain of elementwise products."""
+    return _factors(x.a) + _factors(x.b) if isinstance(x, E.Mul) else [x]
+
+
+def readable(e: E.Expr, simplify: bool = True) -> str:
+    """Text of e in the vocabulary, its elementwise parts cancelled and factored by SymPy.
+
+    With ``simplify``, a factor or term that is a matrix of ones (``ones(m, n)``, or the row sums of a
+    symbol whose rows sum to one) is read as the number 1 where the other operand already has the
+    result's shape; the caller checks the text it shows (diagnose parses it back and proves it)."""
     from .printing import to_text
 
     leaves: dict[str, E.Expr] = {}
+    units: set = set()  # leaves that are a column or row of ones under the assumptions
+
+    def one(x, other, whole) -> bool:  # x + other: x is ones and other has the sum's shape
+        return simplify and _unit(x) and E.shape(other) == E.shape(whole)
 
     def to_sympy(x):
         if isinstance(x, E.Scalar):
             return sympy.sympify(x.value)
-        if isinstance(x, E.Fill) and x.kind == "ones":  # elementwise, a matrix of ones is 1 (broadcast)
-            return sympy.Integer(1)
         if isinstance(x, E.Sum):  # constants come out of a sum: sum(-Y/N, 1) is -sum(Y, 1)/N
             inner = to_sympy(x.a)
             own = [sym for sym in inner.free_symbols if sym.name in leaves]
             c, rest = inner.as_independent(*own, as_Add=False) if own else (inner, sympy.Integer(1))
+            rest_node = leaves.get(str(rest)) if isinstance(rest, sympy.Symbol) else None
             axis = "" if x.axis is None else f", {x.axis}"
             text = f"sum({sympy.sstr(rest, order='none')}{axis})"
-            leaves[text] = x
+            leaves[text] = E.Sum(rest_node, x.axis) if rest_node is not None else x
+            if simplify and _unit(leaves[text]):
+                units.add(sympy.Symbol(text))
             return c * sympy.Symbol(text)
         if isinstance(x, E.MatMul):  # ones(r, 1) @ g and g @ ones(1, c) broadcast g
             if isinstance(x.a, E.Fill) and x.a.kind == "ones" and sympy.sympify(x.a.cols) == 1:
@@ -191,9 +234,15 @@ def readable(e: E.Expr) -> str:
             if isinstance(x.b, E.Fill) and x.b.kind == "ones" and sympy.sympify(x.b.rows) == 1:
                 return to_sympy(x.a)
         if isinstance(x, E.Add):
-            return to_sympy(x.a) + to_sympy(x.b)
-        if isinstance(x, E.Mul):
-            return to_sympy(x.a) * to_sympy(x.b)
+            a = sympy.Integer(1) if one(x.a, x.b, x) else to_sympy(x.a)
+            b = sympy.Integer(1) if one(x.b, x.a, x) else to_sympy(x.b)
+            return a + b
+        if isinstance(x, E.Mul):  # a factor of ones goes when the other factors have the product's shape
+            factors = _factors(x)
+            kept = [f for f in factors if not (simplify and _unit(f))] if simplify else factors
+            if not kept or E.shape_or_none(functools.reduce(E.Mul, kept)) != E.shape(x):
+                kept = factors
+            return sympy.Mul(*(to_sympy(f) for f in kept))
         if isinstance(x, E.Pow) and isinstance(x.b, E.Scalar):
             return to_sympy(x.a) ** sympy.sympify(x.b.value)
         text = _wrap(_leaf_text(x))  # a product or a transpose inside a product keeps its brackets
@@ -202,16 +251,17 @@ def readable(e: E.Expr) -> str:
 
     def _leaf_text(x):
         if isinstance(x, E.MatMul):
-            return f"{_wrap(readable(x.a))} @ {_wrap(readable(x.b))}"
+            return f"{_wrap(readable(x.a, simplify))} @ {_wrap(readable(x.b, simplify))}"
         if isinstance(x, E.Transpose):
-            return f"{_wrap(readable(x.a))}.T"
+            return f"{_wrap(readable(x.a, simplify))}.T"
         if isinstance(x, E.Sum):
-            return f"sum({readable(x.a)})" if x.axis is None else f"sum({readable(x.a)}, {x.axis})"
+            inner = readable(x.a, simplify)
+            return f"sum({inner})" if x.axis is None else f"sum({inner}, {x.axis})"
         return to_text(x)
 
     if not isinstance(e, _ELEMENTWISE):
         return _leaf_text(e)
-    value = to_sympy(e)
+    value = to_sympy(e).subs({u: 1 for u in units})
     if any(p.exp.is_negative and p.base.free_symbols for p in value.atoms(sympy.Pow)):
         value = sympy.factor_terms(sympy.cancel(value))  # σ′/σ and the like cancel: (A2 - y)/m
     return sympy.sstr(value, order="none")

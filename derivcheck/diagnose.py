@@ -3,13 +3,18 @@
 The claimed side C is compared with the true side T (the derivative of f for
 gradient, jacobian and directional claims; the left side of an identity) by
 trying, in order, the repairs in ``_REPAIRS``: each proposes corrected
-versions of C (−C, Cᵀ, C with the operands of one product swapped, C with
-one factor transposed, C with an assumption added to one symbol), and the
-first that the exact stage proves equal to T at concrete shapes is the
-diagnosis, with the corrected formula in the claim's own names.  A constant
-or size-dependent scalar factor (2, 1/m, …) is found by fitting C = k T at
-two size assignments.  Nothing here changes a verdict: a diagnosis only
-explains one.
+versions of C (−C, Cᵀ, a vector read as a diagonal matrix — the whole side or
+one factor —, an index slip: a diagonal or a sum over an index, a gradient
+column used as a row, the operands of one product swapped, an elementwise
+product meant as a matrix product, one factor transposed, the sign of one term, a term dropped or added), and the first
+that the exact stage shows equal to T at concrete shapes is the diagnosis,
+with the corrected formula in the claim's own names.  A constant or
+size-dependent scalar factor (2, 1/m, …) of the whole side or of one term is
+fitted at three size assignments, named, and then checked the same way; an
+assumption added to one symbol is tried last.  Every formula shown — a
+corrected side, a true gradient — is parsed back from its text and checked
+against the truth before it is shown.  Nothing here changes a verdict: a
+diagnosis only explains one.
 """
 from __future__ import annotations
 
@@ -25,8 +30,9 @@ from .evaluate import evaluate
 from .exact import DIGITS, SIZE_POOL, exact_stage
 from .forward import forward_backend
 from .instances import claim_rng, draw, sizes_rng, to_mp
-from .printing import to_text
 from .derivative import gradient, readable
+from .parse import ExpressionError, Scope, parse_expression
+from .printing import to_text
 from .symbolic import prove_equal
 from .verdict import Diagnosis
 
@@ -59,6 +65,36 @@ def _equal(a, b, relations, seed: int, label: str) -> bool:
     except Exception:  # a repair that cannot be evaluated is simply not the diagnosis
         return False
     return stage.status == "holds"
+
+
+def _scope(*exprs) -> Scope:
+    """The names of the given expressions, for parsing a formula about to be shown back into them."""
+    scope = Scope(dims={str(d): d for d in E.dims_of(*exprs)})
+    for e in exprs:
+        for node in E.walk(e):
+            if isinstance(node, E.Symbol):
+                scope.symbols.setdefault(node.name, node)
+            elif isinstance(node, E.Defined):
+                scope.defines.setdefault(node.name, node)
+            elif isinstance(node, E.Apply) and getattr(node.fn, "generic", False):
+                scope.generics.setdefault(node.fn.name, E.applier(node.fn))
+    return scope
+
+
+def _parsed(text: str, scope: Scope):
+    """The expression a shown text stands for, or None if it does not read back in the claim's names."""
+    try:
+        return parse_expression(text, scope)
+    except (ExpressionError, E.ShapeError, TypeError, ValueError):
+        return None
+
+
+def _readback(e: E.Expr, scope: Scope):
+    """(text, expression) of a corrected side: its text and what that text reads back as in the claim's
+    names, which is what gets checked; None if the text does not read back."""
+    text = to_text(e)
+    back = _parsed(text, scope)
+    return None if back is None else (text, back)
 
 
 # ---------------------------------------------------------------- rebuilding expressions
@@ -100,16 +136,60 @@ def _sign(c, t):
     yield "sign", "sign flip: the claimed side is the negative of the true one", negated
 
 
+def _is_vector(x) -> bool:
+    shape = _shape(x)
+    return bool(shape) and 1 in (sympy.sympify(shape[0]), sympy.sympify(shape[1])) and shape != (1, 1)
+
+
 def _transpose(c, t):
+    if _shape(c) == (1, 1):
+        return  # the transpose of a 1 × 1 value is the value itself: never a repair
     yield ("transpose", "transpose: the claimed side is the transpose of the true one",
            c.a if isinstance(c, E.Transpose) else E.Transpose(c))
 
 
 def _diagonal(c, t):
-    shape = _shape(c)
-    if shape and 1 in shape and shape != (1, 1):
+    if _is_vector(c):
         yield ("diagonal", "a vector where a diagonal matrix is meant: the true side is diag of the claimed one",
                E.Diag(c))
+    for n in _top_nodes(c):  # one factor of a product: W · σ′(z) meaning W diag(σ′(z))
+        if isinstance(n, E.MatMul):
+            for v in (n.a, n.b):
+                if _is_vector(v):
+                    yield ("diagonal", f"a vector where a diagonal matrix is meant: {to_text(v)} should be "
+                                       f"diag({to_text(v)})", _replace_node(c, v, E.Diag(v)))
+
+
+def _index(c, t):
+    """Index slips: a free index the true side does not have (the diagonal, or a missing sum)."""
+    cs, ts = _shape(c), _shape(t)
+    if not cs or not ts or cs == ts:
+        return
+    one = sympy.Integer(1)
+    if cs[0] == cs[1] and cs[0] in ts and one in ts:
+        diagonal = E.Diag(c) if sympy.sympify(ts[1]) == 1 else E.Transpose(E.Diag(c))
+        yield ("index", "an index slip: the claimed side has a free index the true side lacks; with the two "
+                        "indices equal (its diagonal) it is the true side", diagonal)
+    if sympy.sympify(ts[1]) == 1 and ts[0] == cs[0]:
+        yield "index", "an index slip: the claimed side lacks a sum over its second index", E.Sum(c, 1)
+    if sympy.sympify(ts[0]) == 1 and ts[1] == cs[1]:
+        yield "index", "an index slip: the claimed side lacks a sum over its first index", E.Sum(c, 0)
+    if ts == (1, 1) and cs[0] == cs[1]:
+        yield "index", "an index slip: the claimed side lacks a sum over its repeated index (a trace)", E.Trace(c)
+
+
+def _layout(c, t):
+    """A gradient (a column) multiplied as if it were a row, as in δ = ∂C/∂z3 · ∂z3/∂z2."""
+    for n in _top_nodes(c):
+        if isinstance(n, E.MatMul) and _shape(n) is None:
+            f = n.a
+            while isinstance(f, E.MatMul):
+                f = f.a
+            shape = _shape(f)
+            if shape and sympy.sympify(shape[1]) == 1 and shape != (1, 1):
+                yield ("layout", f"a column used as a row: {to_text(f)} is a column (a gradient); with "
+                                 f"{to_text(f)}.T in its place the product is a row, whose transpose is the true side",
+                       E.Transpose(_replace_node(c, f, E.Transpose(f))))
 
 
 def _swapped(c, t):
@@ -120,14 +200,21 @@ def _swapped(c, t):
                        _replace_node(c, n, new))
 
 
+def _product(c, t):
+    """An elementwise product where a matrix product is meant (NumPy's * for np.dot)."""
+    for n in _top_nodes(c):
+        if isinstance(n, E.Mul) and _shape(n.a) not in (None, (1, 1)) and _shape(n.b) not in (None, (1, 1)):
+            for new in (E.MatMul(n.a, n.b), E.MatMul(n.b, n.a)):
+                yield ("product", f"an elementwise product where a matrix product is meant: {to_text(n)} should be "
+                                  f"{to_text(new)}", _replace_node(c, n, new))
+
+
 def _transposed_factor(c, t):
     for n in _top_nodes(c):
-        if isinstance(n, (E.Symbol, E.Defined)) and _shape(n) and _shape(n)[0] != _shape(n)[1]:
-            continue
-        if isinstance(n, (E.Symbol, E.Defined)):
+        if isinstance(n, (E.Symbol, E.Defined)) and _shape(n) != (1, 1):
             yield ("transposed factor", f"a factor should be transposed: {to_text(n)} should be {to_text(n)}.T",
                    _replace_node(c, n, E.Transpose(n)))
-        if isinstance(n, E.Transpose) and isinstance(n.a, (E.Symbol, E.Defined)):
+        if isinstance(n, E.Transpose) and isinstance(n.a, (E.Symbol, E.Defined)) and _shape(n) != (1, 1):
             yield ("transposed factor", f"a transpose too many: {to_text(n)} should be {to_text(n.a)}",
                    _replace_node(c, n, n.a))
 
@@ -157,7 +244,8 @@ def _missing_term(c, t):
             yield "missing term", f"a term is missing: {how} {name}", candidate
 
 
-_REPAIRS = (_sign, _transpose, _diagonal, _swapped, _transposed_factor, _term_sign, _extra_term, _missing_term)
+_REPAIRS = (_sign, _transpose, _diagonal, _index, _layout, _swapped, _product, _transposed_factor, _term_sign,
+            _extra_term, _missing_term)
 
 
 def _with_assumption(exprs, name: str, assumption: str):
@@ -192,25 +280,30 @@ def _assumption(c, t, relations, seed):
     return None
 
 
-# ---------------------------------------------------------------- scalar factor
+# ---------------------------------------------------------------- scalar factors
 
 
-def _ratio(c, t, relations, seed):
-    """k with C = k T at each of three size assignments (None if C is not a multiple of T)."""
-    dims = E.dims_of(c, t)
+def _fit(base, direction, target, relations, seed, label):
+    """[(sizes, k)] with target = base + k·direction at each of three size assignments, or None
+    (the whole side: base = 0, direction = C, target = T gives C = T/k; one term: base = C without it)."""
+    exprs = [e for e in (base, direction, target) if e is not None]
+    dims = E.dims_of(*exprs)
     out = []
     backend = forward_backend()
-    rng = claim_rng(seed, "diagnosis", 7)
+    rng = claim_rng(seed, f"diagnosis: {label}", 7)
     with mpmath.workdps(DIGITS):
         for sizes in size_assignments(dims, relations, SIZE_POOL, 3, sizes_rng(seed, dims)):
-            env = to_mp(draw([c, t], sizes, rng))
-            cv, tv = evaluate(c, env, backend), evaluate(t, env, backend)
-            denom = sum(x * x for x in tv.reshape(-1))
+            env = to_mp(draw(exprs, sizes, rng))
+            d = evaluate(direction, env, backend).reshape(-1)
+            r = evaluate(target, env, backend).reshape(-1)
+            if base is not None:
+                r = r - evaluate(base, env, backend).reshape(-1)
+            denom = sum(x * x for x in d)
             if denom == 0:
                 return None
-            k = sum(x * y for x, y in zip(cv.reshape(-1), tv.reshape(-1))) / denom
-            resid = max(abs(x - k * y) for x, y in zip(cv.reshape(-1), tv.reshape(-1)))
-            if resid > mpmath.mpf(10) ** -30 * max(1, max(abs(x) for x in cv.reshape(-1))):
+            k = sum(x * y for x, y in zip(r, d)) / denom
+            resid = max(abs(x - k * y) for x, y in zip(r, d))
+            if resid > mpmath.mpf(10) ** -30 * max(1, max(abs(x) for x in r)):
                 return None
             out.append((sizes, k))
     return out
@@ -231,33 +324,105 @@ def _name_factor(ratios):
     return None
 
 
+def _constant(e: E.Expr):
+    """(k, rest) with e = k·rest for a constant k pulled out of products (rest None: e is the constant)."""
+    if isinstance(e, E.Scalar):
+        return sympy.sympify(e.value), None
+    if isinstance(e, E.Pow) and isinstance(e.a, E.Scalar) and isinstance(e.b, E.Scalar):
+        return sympy.sympify(e.a.value) ** sympy.sympify(e.b.value), None
+    if isinstance(e, (E.Mul, E.MatMul)):
+        ka, ra = _constant(e.a)
+        kb, rb = _constant(e.b)
+        if ra is None and rb is None:
+            return ka * kb, None
+        if ra is None or rb is None:
+            return ka * kb, ra if rb is None else rb
+        return ka * kb, type(e)(ra, rb)
+    return sympy.Integer(1), e
+
+
+def _scaled(k, e: E.Expr) -> E.Expr:
+    """k·e with the constants of e merged into k: 1/2 · (4 λ W) is 2 * lam * W."""
+    k0, rest = _constant(e)
+    k = k * k0
+    if rest is None:
+        return E.Scalar(k)
+    if k == 1:
+        return rest
+    if k == -1:
+        return -rest
+    return _times(k, rest)
+
+
+def _times(k, e: E.Expr) -> E.Expr:
+    """k·e with k on the leftmost factor, so that it prints as the documents write it: 2/m * X.T @ D."""
+    if isinstance(e, (E.Mul, E.MatMul)):
+        return type(e)(_times(k, e.a), e.b)
+    return E.Mul(E.Scalar(k), e)
+
+
 def _factor(c, t, relations, seed):
-    ratios = _ratio(c, t, relations, seed)
-    if not ratios:
-        return None
-    k = _name_factor(ratios)
+    """C = k·T for a named constant k (2, 1/m, …): the whole side is off by a scalar factor."""
+    ratios = _fit(None, t, c, relations, seed, "factor")
+    k = _name_factor(ratios) if ratios else None
     if k is None:
         return None
-    corrected = E.Mul(E.Scalar(1 / k), c)
-    return Diagnosis("factor", f"scalar factor: the claimed side is {sympy.sstr(k)} times the true one",
-                     to_text(corrected))
+    shown = _readback(_scaled(1 / k, c), _scope(c, t))
+    if shown is None or not _equal(shown[1], t, relations, seed, "factor"):
+        return None
+    return Diagnosis("factor", f"scalar factor: the claimed side is {sympy.sstr(k)} times the true one", shown[0])
+
+
+def _term_factor(c, t, relations, seed):
+    """One term of a sum is off by a named factor (a missing 1/m on one term, 2λ for λ)."""
+    for n in _top_nodes(c):
+        if not isinstance(n, E.Add):
+            continue
+        for keep, term, build in ((n.a, n.b, lambda k: E.Add(n.a, _scaled(k, n.b))),
+                                  (n.b, n.a, lambda k: E.Add(_scaled(k, n.a), n.b))):
+            without = _replace_node(c, n, keep)  # C is affine in the term's factor k: C(k) = C(0) + k (C − C(0))
+            ratios = _fit(without, c - without, t, relations, seed, f"term {to_text(term)}")
+            k = _name_factor(ratios) if ratios else None
+            if k is None or k in (0, 1, -1):
+                continue
+            shown = _readback(_replace_node(c, n, build(k)), _scope(c, t))
+            if shown is not None and _equal(shown[1], t, relations, seed, f"term factor {to_text(term)}"):
+                return Diagnosis("term factor", f"one term is off by a factor: in {to_text(n)}, {to_text(term)} "
+                                                f"should be {to_text(_scaled(k, term))}", shown[0])
+    return None
+
+
+# ---------------------------------------------------------------- the true gradient
 
 
 def _true_gradient(claim, seed: int) -> str:
-    """The true gradient in the claim's names (derivative.py), shown only once it is itself
-    shown equal to the truth — by the normal form, or else by the exact stage — or ''."""
+    """The true gradient in the claim's names (derivative.py), simplified under the claim's assumptions
+    where that reads back correctly; a text is shown only once the expression it parses to has the
+    variable's shape and is shown equal to the truth (by the normal form, else by the exact stage)."""
     try:
         g = gradient(claim.f, claim.wrt)
-        truth = E.Grad(claim.f, claim.wrt)
-        try:
-            shown = prove_equal(truth, g)
-        except Exception:
-            shown = False
-        if not shown and not _equal(g, truth, claim.relations, seed, "true gradient"):
-            return ""
-        return readable(g)
-    except Exception:  # no rule for an operation: nothing to show rather than something unchecked
+    except (NotImplementedError, E.ShapeError):  # no rule for an operation: nothing rather than something unchecked
         return ""
+    truth = E.Grad(claim.f, claim.wrt)
+    scope = _scope(g, truth)
+    texts = []
+    for simplify in (True, False):
+        try:
+            texts.append(readable(g, simplify))
+        except (ValueError, TypeError, AttributeError, NotImplementedError, E.ShapeError):
+            continue
+    texts.append(to_text(g))
+    for text in dict.fromkeys(texts):
+        e = _parsed(text, scope)
+        if e is None or _shape(e) != _shape(claim.wrt):
+            continue
+        try:
+            proved = prove_equal(truth, e)
+        except (NotImplementedError, E.ShapeError, ValueError, TypeError):
+            proved = False
+        if proved or _equal(e, truth, claim.relations, seed, "true gradient"):
+            return text
+    return ""
 
 
 # ---------------------------------------------------------------- entry point
@@ -271,19 +436,25 @@ def diagnose(claim, seed: int = 0, broken_step: int | None = None) -> Diagnosis 
     c, t = pair
     if _shape(t) is None:
         return None
-    found = None
+    scope = _scope(c, t)
+    found, tried = None, set()
     for repair in _REPAIRS:
         for kind, text, candidate in repair(c, t):
-            if _equal(candidate, t, claim.relations, seed, text):
-                found = Diagnosis(kind, text, to_text(candidate))
+            shown = _readback(candidate, scope)
+            if shown is None or shown[0] in tried:
+                continue
+            tried.add(shown[0])
+            if _equal(shown[1], t, claim.relations, seed, text):
+                found = Diagnosis(kind, text, shown[0])
                 break
         if found:
             break
     if found is None and _shape(c) == _shape(t):
-        found = _factor(c, t, claim.relations, seed) or _assumption(c, t, claim.relations, seed)
+        found = (_factor(c, t, claim.relations, seed) or _term_factor(c, t, claim.relations, seed)
+                 or _assumption(c, t, claim.relations, seed))
     if found is None and _shape(c) is not None and _shape(c) != _shape(t):
         found = Diagnosis("shape", f"wrong shape: the claimed side is {E.fmt_shape(_shape(c))}, the true one "
-                                   f"{E.fmt_shape(_shape(t))}, and no transpose or diag repairs it")
+                                   f"{E.fmt_shape(_shape(t))}, and no transpose, diagonal or index repair explains it")
     if claim.kind == "gradient" and broken_step is None:
         truth = _true_gradient(claim, seed)
         if truth:
