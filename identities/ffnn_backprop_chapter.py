@@ -54,14 +54,16 @@ L_log = -(y * log(yhat) + (1 - y) * log(1 - yhat))
 
 losses = [
     jacobian("ffnn.rss_prime", sum(L_rss), yhat, -2 * (y - yhat).T,
-             source=f"{DOC} §2.2.1 (∂L_RSS/∂ŷ = −2(y − ŷ)ᵀ, the derivative of the summed loss)", expect="holds"),
+             source=f"derivcheck reading of {DOC} §2.2.1 (∂L_RSS/∂ŷ = −2(y − ŷ)ᵀ as the derivative of the summed "
+                    "loss)", expect="holds"),
     jacobian("ffnn.rss_prime.loss_vector", L_rss, yhat, -2 * (y - yhat).T,
              source=f"{DOC} §2.2.1 (literal: the Jacobian of the vector of losses)", expect="fails",
              note="Read literally, the loss is a vector of D_y losses and its derivative in numerator layout is "
                   "the D_y × D_y matrix diag(−2(y − ŷ)), not a row. The row −2(y − ŷ)ᵀ is the derivative of "
                   "the summed loss (claim ffnn.rss_prime)."),
     jacobian("ffnn.log_prime", sum(L_log), yhat, (-y / yhat + (1 - y) / (1 - yhat)).T,
-             source=f"{DOC} §2.2.1 (∂L_Log/∂ŷ, the derivative of the summed loss)", expect="holds"),
+             source=f"derivcheck reading of {DOC} §2.2.1 (∂L_Log/∂ŷ as the derivative of the summed loss)",
+             expect="holds"),
     jacobian("ffnn.log_prime.loss_vector", L_log, yhat, (-y / yhat + (1 - y) / (1 - yhat)).T,
              source=f"{DOC} §2.2.1 (literal: the Jacobian of the vector of losses)", expect="fails",
              note="As for RSS: the Jacobian of the loss vector is a diagonal D_y × D_y matrix; the row is the "
@@ -104,27 +106,44 @@ chain = [
     identity("ffnn.chain.c_L-1", jacobian_of(Lnet, c1),
              jacobian_of(Lnet, yh) @ jacobian_of(yh, h2) @ jacobian_of(h2, z1) @ jacobian_of(z1, h1)
              @ jacobian_of(h1, c1),
-             source=f"{DOC} §2.1 (the five-factor chain, with c in place of the tensor ∂h/∂W)", expect="holds"),
+             source=f"derivcheck reading of {DOC} §2.1 (the five-factor chain for W^(L-1), with c^(L-1) in place of "
+                    "W^(L-1): ∂h/∂W is a three-index tensor)", expect="holds"),
     identity("ffnn.chain.nabla_h", jacobian_of(Lnet, c1),
              jacobian_of(Lnet, h2) @ jacobian_of(h2, z1) @ jacobian_of(z1, h1) @ jacobian_of(h1, c1),
-             source=f"{DOC} §2.1 (recording ∇h^L and reusing it)", expect="holds"),
+             source=f"derivcheck reading of {DOC} §2.1 (a recorded ∇h reused one layer down, as the document does "
+                    "for W^(L-2); with c for W on the two-layer network)", expect="holds"),
 ]
 
+sign_note = ("Sign error inside the bracket: §2.2.1 has ∂L/∂ŷ = (−y/ŷ + (1 − y)/(1 − ŷ))ᵀ, but §2.3 writes "
+             "−(y/ŷ + (1 − y)/(1 − ŷ))ᵀ.")
 combining = [
-    gradient("ffnn.s2_3.dW2", Lnet, W2, -(doc_factor * sig_prime_h2) @ z1.T,
-             source=f"{DOC} §2.3 (∂L/∂W^(2), sigmoid output and log loss)", expect="fails",
-             note="Sign error inside the bracket: §2.2.1 has ∂L/∂ŷ = (−y/ŷ + (1 − y)/(1 − ŷ))ᵀ, but §2.3 writes "
-                  "−(y/ŷ + (1 − y)/(1 − ŷ))ᵀ. Correct: ∂L/∂W^(2) = ((−y/ŷ + (1 − y)/(1 − ŷ)) ⊙ σ′(h^(2))) z^(1)ᵀ "
-                  "= (ŷ − y) z^(1)ᵀ (claim ffnn.s2_3.dW2.corrected)."),
+    gradient("ffnn.s2_3.dW2", Lnet, W2, -(doc_factor * sig_prime_h2) @ z1,
+             source=f"{DOC} §2.3 (∂L/∂W^(2), last line: row i is −(y_i/ŷ_i + (1 − y_i)/(1 − ŷ_i)) σ′(h_i) · z^(1), "
+                    "in R^(n2 × n1))", expect="fails",
+             note="As written each row is a number times z^(1), a column, so the rows are columns and the product "
+                  "of the column of numbers with z^(1) is not defined; R^(n2 × n1) needs z^(1)ᵀ (claim "
+                  "ffnn.s2_3.dW2.transposed, which still has the sign error). Correct: ((−y/ŷ + (1 − y)/(1 − ŷ)) "
+                  "⊙ σ′(h^(2))) z^(1)ᵀ = (ŷ − y) z^(1)ᵀ (claim ffnn.s2_3.dW2.corrected)."),
+    gradient("ffnn.s2_3.dW2.transposed", Lnet, W2, -(doc_factor * sig_prime_h2) @ z1.T,
+             source=f"derivcheck reading of {DOC} §2.3 (the last line of ∂L/∂W^(2) with z^(1)ᵀ in each row, as its "
+                    "shape R^(n2 × n1) says)", expect="fails", note=sign_note + " Correct: claim "
+                                                                            "ffnn.s2_3.dW2.corrected."),
     gradient("ffnn.s2_3.dW2.corrected", Lnet, W2, (true_factor * sig_prime_h2) @ z1.T,
              source=f"derivcheck correction of {DOC} §2.3", expect="holds"),
     jacobian("ffnn.s2_3.dc2.middle", Lnet, c2, -doc_factor.T @ diag(sig_prime_h2) @ eye(Dy),
              source=f"{DOC} §2.3 (∂L/∂c^(2), second line)", expect="fails",
              note="The same sign error as in ∂L/∂W^(2): the bracket should be (−y/ŷ + (1 − y)/(1 − ŷ))ᵀ."),
-    gradient("ffnn.s2_3.dc2", Lnet, c2, -(doc_factor * sig_prime_h2),
-             source=f"{DOC} §2.3 (∂L/∂c^(2), last line, a column in R^(n2))", expect="fails",
-             note="Sign error as above; correct: (−y/ŷ + (1 − y)/(1 − ŷ)) ⊙ σ′(h^(2)) = ŷ − y."),
-    gradient("ffnn.s2_3.dc2.corrected", Lnet, c2, yh - y, source=f"derivcheck correction of {DOC} §2.3",
+    jacobian("ffnn.s2_3.dc2", Lnet, c2, -(doc_factor * sig_prime_h2),
+             source=f"{DOC} §2.3 (∂L/∂c^(2), last line: a column in R^(n2), in the chapter's numerator layout)",
+             expect="fails",
+             note="In the numerator layout the chapter declares (and its own second line uses), ∂L/∂c^(2) is a "
+                  "1 × n2 row; the last line stacks the entries as a column in R^(n2). It also carries the sign "
+                  "error: read as a column (claim ffnn.s2_3.dc2.as_column) it is still wrong. Correct: "
+                  "(ŷ − y)ᵀ (claim ffnn.s2_3.dc2.corrected)."),
+    gradient("ffnn.s2_3.dc2.as_column", Lnet, c2, -(doc_factor * sig_prime_h2),
+             source=f"derivcheck reading of {DOC} §2.3 (the last line of ∂L/∂c^(2) as a column gradient)",
+             expect="fails", note=sign_note + " Correct: (−y/ŷ + (1 − y)/(1 − ŷ)) ⊙ σ′(h^(2)) = ŷ − y."),
+    jacobian("ffnn.s2_3.dc2.corrected", Lnet, c2, (yh - y).T, source=f"derivcheck correction of {DOC} §2.3",
              expect="holds"),
 ]
 
@@ -149,7 +168,17 @@ YhT = define("YhatT", sigmoid(H2))
 Lvec = define("Lvec", sum(-(YT * log(YhT) + (1 - YT) * log(1 - YhT)), 1))  # one loss per output, summed over n
 Ltot = define("L", sum(Lvec))
 
+e_j = matrix("e_j", D1, 1, assume="one_hot_columns")  # picks one index j of the hidden layer
+
 batched = [
+    identity("ffnn.s3.H_L_without_c", H2, W2 @ Z1,
+             source=f"{DOC} §3.2 (\"Since H^L = W^L Z^(L-1)\")", expect="fails",
+             note="The intercept is dropped: §3.1 adds c^L to every column (H^L = W^L Z^(L-1) + c^L). Harmless for "
+                  "∂L/∂W^L, which does not depend on c^L (claim ffnn.s3.dW_L)."),
+    identity("ffnn.s3.H_L_entry", W2 @ Z1, (W2 @ e_j) @ (e_j.T @ Z1),
+             source=f"{DOC} §3.2 (H^L_in = W^L_ij Z^(L-1)_jn for all n, j one hidden index)", expect="fails",
+             note="The sum over j is missing: (W Z)_in = Σ_j W_ij Z_jn, not one term W_ij Z_jn. The derivative the "
+                  "document takes from it, ∂H_in/∂W_ij = Z_jn, is right either way (claim ffnn.s3.dW_L)."),
     identity("ffnn.s3.sum_of_observations", grad(La + Lb, W2), grad(La, W2) + grad(Lb, W2),
              source=f"{DOC} §3 (the derivative of a sum of losses is the sum of their derivatives)", expect="holds"),
     identity("ffnn.s3.dH_L", grad(Ltot, H2), grad(Ltot, YhT) * (YhT * (1 - YhT)),

@@ -1,18 +1,24 @@
 """maths_of_deep_learning: perceptron, gradient descent, scalar and matrix backprop, softmax + CE, NumPy.
 
-Conventions of the document: chapters 2–7 use column vectors, a layer is
-z = W a + b with W of shape (n_out, n_in) and b a column; σ is the sigmoid
-(σ′(z) is written here as σ(z)(1 − σ(z)), the document's ``derv_sigmoid``).
-Chapter 4's worked examples are scalars (1 × 1 matrices).  "∂a/∂z = σ′(z)"
-and "∂z/∂W = a" are the document's shorthand for a diagonal Jacobian and a
-three-index tensor: the Jacobian statements are encoded as written (and are
-ill-formed as matrices), the tensor ones as the linear map ΔW ↦ ΔW a they
-stand for.  Chapter 7's softmax acts on the column z (``softmax(z.T).T``); the
-target y is one-hot, encoded as the transpose of a one-hot row.  Chapter 8
-switches to the row/batch convention of NumPy code (X is (B, D), Z = X W, no
-biases) for the program of §8.1; the equations it displays before the program
-refer back to chapter 6 and are read in its column convention, for the
-network of §8 (one output).
+Conventions of the document, read by the policy of identities/README.md:
+chapters 2–7 use column vectors, a layer is z = W a + b with W of shape
+(n_out, n_in) and b a column; σ is the sigmoid (σ′(z) is written here as
+σ(z)(1 − σ(z)), the document's ``derv_sigmoid``).  Chapter 4's worked examples
+are scalars (1 × 1 matrices).  The derivative of the scalar cost w.r.t. a
+column is the column the document writes for it (∂C/∂a = (a − y),
+δ = ∂C/∂z = … ⊙ σ′(z), ∂C/∂W = δ aᵀ); the derivative of a vector w.r.t. a
+vector is the Jacobian J_ij = ∂f_i/∂x_j of §6.2; a product written between
+them is a matrix product, so the chains δ2 = ∂C/∂z3 · ∂z3/∂z2 of §5.3.1 and
+§7.3 do not typecheck as written (a column times a matrix), and their row
+(numerator-layout) reading is derivcheck's.  "∂a/∂z = σ′(z)" is encoded as
+written (a Jacobian claim, ill-formed: the Jacobian is diag(σ′(z))), also
+inside products.  "∂z/∂W = F" (a vector by a matrix, a tensor) is read as the
+factor the document uses it as: ∂C/∂W = ∂C/∂z · F.  Unbracketed products
+are read left to right.  Chapter 7's softmax acts on the column z
+(``softmax(z.T).T``); the target y is one-hot, encoded as the transpose of a
+one-hot row.  Chapter 8 declares the row/batch convention of NumPy code for
+itself (X is (B, D), Z = X W, no biases): its displayed equations and the
+§8.1 program's comments alike are read in it, for the §8.1 network.
 
 The §8.1 program is transcribed in ``_program_8_1`` (the text conversion lost
 its indentation: the loop body runs through the weight update and the
@@ -59,6 +65,7 @@ eta, ytarget = scalar("eta"), scalar("y")
 perceptron_rule = w + eta * (ytarget - step(w.T @ x)) * x  # §3.1.3: w = w + η·error·x, ŷ = step(w·x)
 case1 = {"w": [[-1.0], [0.5]], "x": [[1.0], [0.5]], "eta": [[1.0]], "y": [[1.0]], "n": 2}  # w·x = −0.75 < 0
 case2 = {"w": [[1.0], [0.5]], "x": [[1.0], [0.5]], "eta": [[1.0]], "y": [[0.0]], "n": 2}  # w·x = 1.25 > 0
+case2_minus = dict(case2, y=[[-1.0]])  # Case 2's other label, y = −1
 perceptron = [
     identity("mdl.s3_1_2.false_negative.rotates_towards", inner(w + x, x), inner(w, x) + inner(x, x),
              source=f"{DOC} §3.1.2 (Case 1: adding x to w increases the dot product with x, by |x|²)",
@@ -72,6 +79,12 @@ perceptron = [
     value("mdl.s3_1_3.rule.case2", perceptron_rule, case2, [[0.0], [0.0]],
           source=f"{DOC} §3.1.3 (the single update rule with η = 1, y = 0 gives Case 2's w − x; w = (1, 0.5))",
           expect="holds"),
+    value("mdl.s3_1_3.rule.case2_y_minus_one", perceptron_rule, case2_minus, [[0.0], [0.0]],
+          source=f"{DOC} §3.1.2–3.1.3 (Case 2 is 'y = 0 or −1'; the single rule is said to combine both cases)",
+          expect="fails",
+          note="With the label y = −1 that Case 2 allows, error = y − ŷ = −1 − 1 = −2 and the single rule gives "
+               "w − 2ηx, not Case 2's w − x: the combined rule reproduces Case 2 only for labels in {0, 1} "
+               "(claim mdl.s3_1_3.rule.case2)."),
 ]
 
 # ---------------------------------------------------------------- §4.1 chain of functions
@@ -207,21 +220,41 @@ s531 = f"{DOC} §5.3.1"
 sigma_literal_note = ("As a derivative of the vector a w.r.t. the vector z this is the n × n Jacobian diag(σ′(z)), "
                       "not the column σ′(z); the column is its diagonal, which is what the document multiplies "
                       "elementwise (⊙) a few lines later. The Jacobian form is claim {}.")
+rows_reading = ("derivcheck reading of {}: every factor a Jacobian, ∂C/∂… the 1 × n row (numerator layout), so "
+                "that the product is defined{}")
+chain_note = ("Read as the document's other lines read them, ∂C/∂L3 is a column (the gradient, like ∂C/∂a3 = "
+              "(a3 − y)) and the product with the n3 × n2 Jacobian ∂L3/∂L2 is not defined; ∂L_i/∂W_i is a three-"
+              "index tensor. This is derivcheck's reading: rows for the cost's derivatives, the bias in place of W.")
 three_layers = [
     identity("mdl.s5_3.chain.W3", jacobian_of(C, c3), jacobian_of(C, a3) @ jacobian_of(a3, c3),
-             source=f"{s53} (∂C/∂W3 = ∂C/∂L3 · ∂L3/∂W3, with the bias b3 in place of the tensor-valued W3)",
-             expect="holds"),
+             source=rows_reading.format(f"{s53} ∂C/∂W3 = ∂C/∂L3 · ∂L3/∂W3", ", and the bias b3 in place of W3"),
+             expect="holds", note=chain_note),
     identity("mdl.s5_3.chain.W2", jacobian_of(C, c2), jacobian_of(C, a3) @ jacobian_of(a3, a2) @ jacobian_of(a2, c2),
-             source=f"{s53} (∂C/∂W2 = ∂C/∂L3 · ∂L3/∂L2 · ∂L2/∂W2, with b2 in place of W2)", expect="holds"),
+             source=rows_reading.format(f"{s53} ∂C/∂W2 = ∂C/∂L3 · ∂L3/∂L2 · ∂L2/∂W2", ", and b2 in place of W2"),
+             expect="holds", note=chain_note),
     identity("mdl.s5_3.chain.W1", jacobian_of(C, c1),
              jacobian_of(C, a3) @ jacobian_of(a3, a2) @ jacobian_of(a2, a1) @ jacobian_of(a1, c1),
-             source=f"{s53} (∂C/∂W1 = ∂C/∂L3 · ∂L3/∂L2 · ∂L2/∂L1 · ∂L1/∂W1, with b1 in place of W1)",
+             source=rows_reading.format(f"{s53} ∂C/∂W1 = ∂C/∂L3 · ∂L3/∂L2 · ∂L2/∂L1 · ∂L1/∂W1",
+                                        ", and b1 in place of W1"),
+             expect="holds", note=chain_note),
+    jacobian("mdl.s5_3_1.dC_da3.literal_loss", (a3 - yv) ** 2 / 2, a3, a3 - yv,
+             source=f"{s531} (for MSE C = ½(a3 − y)², ∂C/∂a3 = (a3 − y); the square of a vector, read literally)",
+             expect="fails",
+             note="Read literally, ½(a3 − y)² squares a vector entry by entry: a vector of costs whose derivative is "
+                  "the Jacobian diag(a3 − y), not the column (a3 − y). The document's cost is the scalar "
+                  "½‖a3 − y‖² of §4.1.2 and §6.3.1, whose gradient is a3 − y (claim mdl.s5_3_1.dC_da3)."),
+    gradient("mdl.s5_3_1.dC_da3", C, a3, a3 - yv,
+             source=f"derivcheck reading of {s531} (∂C/∂a3 = (a3 − y) with C = ½‖a3 − y‖², the summed cost)",
              expect="holds"),
-    gradient("mdl.s5_3_1.dC_da3", C, a3, a3 - yv, source=f"{s531} (∂C/∂a3 = (a3 − y))", expect="holds"),
     jacobian("mdl.s5_3_1.da3_dz3", a3, z3, dsig(z3), source=f"{s531} (∂a3/∂z3 = σ′(z3))", expect="fails",
              note=sigma_literal_note.format("mdl.s5_3_1.jacobian_diag")),
-    directional("mdl.s5_3_1.dz3_dW3", z3, W3, dW3, dW3 @ a2,
-                source=f"{s531} (∂z3/∂W3 = a2, read as the linear map ΔW3 ↦ ΔW3 a2)", expect="holds"),
+    identity("mdl.s5_3_1.dz3_dW3", grad(C, W3), grad(C, z3) @ a2,
+             source=f"{s531} (∂z3/∂W3 = a2, the last factor of ∂C/∂W3 = ∂C/∂a3 · ∂a3/∂z3 · ∂z3/∂W3 = δ3 · ∂z3/∂W3)",
+             expect="fails",
+             note="∂z3/∂W3 is a three-index tensor; the document uses it as the factor F in ∂C/∂W3 = δ3 · F. With "
+                  "F = a2 (a column) δ3 · a2 does not typecheck; the document's own result two lines later is "
+                  "δ3 · a2ᵀ (claim mdl.s5_3_1.dC_dW3), and §7.1.1 writes the same factor as (a^(l−1))ᵀ "
+                  "(claim mdl.s7_1_1.dz_dW): the two passages contradict each other, and this one is wrong."),
     gradient("mdl.s5_3_1.delta3", C, z3, delta3, source=f"{s531} (δ3 = ∂C/∂z3 = (a3 − y) ⊙ σ′(z3))",
              expect="holds"),
     jacobian("mdl.s5_3_1.jacobian_diag", a3, z3, diag(dsig(z3)), source=f"{s531} (∂a/∂z = diag(σ′(z)))",
@@ -233,15 +266,22 @@ three_layers = [
              source=f"{s531} (for z = W a + b, ∂C/∂a = Wᵀ ∂C/∂z)", expect="holds"),
     gradient("mdl.s5_3_1.dC_dW2.chain", C, W2, grad(C, z2) @ a1.T,
              source=f"{s531} Step 2 (∂C/∂W2 = ∂C/∂z2 · ∂z2/∂W2 = δ2 · a1ᵀ)", expect="holds"),
-    identity("mdl.s5_3_1.delta2.chain", jacobian_of(C, z2), jacobian_of(C, z3) @ jacobian_of(z3, z2),
-             source=f"{s531} Step 2 (δ2 = ∂C/∂z3 · ∂z3/∂z2, Jacobians in numerator layout)", expect="holds"),
+    identity("mdl.s5_3_1.delta2.chain", grad(C, z2), grad(C, z3) @ jacobian_of(z3, z2),
+             source=f"{s531} Step 2 (δ2 = ∂C/∂z3 · ∂z3/∂z2, with ∂C/∂z3 = δ3 the column defined in Step 1)",
+             expect="fails",
+             note="δ3 = ∂C/∂z3 is the column (a3 − y) ⊙ σ′(z3), and a column times the n3 × n2 Jacobian ∂z3/∂z2 "
+                  "is not defined. The document's own result is the transposed product δ2 = (W3ᵀ δ3) ⊙ σ′(z2) "
+                  "(claim mdl.s5_3_1.delta2); with rows for ∂C/∂z the chain holds (claim "
+                  "mdl.s5_3_1.delta2.chain.rows)."),
+    identity("mdl.s5_3_1.delta2.chain.rows", jacobian_of(C, z2), jacobian_of(C, z3) @ jacobian_of(z3, z2),
+             source=rows_reading.format(f"{s531} Step 2 δ2 = ∂C/∂z3 · ∂z3/∂z2", ""), expect="holds"),
     jacobian("mdl.s5_3_1.dz3_dz2", z3, z2, W3 @ dsig(z2), source=f"{s531} Step 2 (∂z3/∂z2 = W3 · σ′(z2))",
              expect="fails",
              note="W3 · σ′(z2) as a matrix product is a column (n3 × 1), but ∂z3/∂z2 is an n3 × n2 matrix. The "
                   "intended product is W3 diag(σ′(z2)): W3 with its columns scaled by σ′(z2) "
                   "(claim mdl.s5_3_1.dz3_dz2.diag)."),
     jacobian("mdl.s5_3_1.dz3_dz2.diag", z3, z2, W3 @ diag(dsig(z2)),
-             source=f"{s531} Step 2 (alternative reading: ∂z3/∂z2 = W3 diag(σ′(z2)))", expect="holds"),
+             source=f"derivcheck correction of {s531} Step 2 (∂z3/∂z2 = W3 diag(σ′(z2)))", expect="holds"),
     gradient("mdl.s5_3_1.delta2", C, z2, delta2, source=f"{s531} Step 2 (δ2 = (W3ᵀ · δ3) ⊙ σ′(z2))",
              expect="holds"),
     gradient("mdl.s5_3_1.dC_dW2", C, W2, delta2 @ a1.T, source=f"{s531} Step 2 (∂C/∂W2 = δ2 · a1ᵀ)",
@@ -291,9 +331,15 @@ two_layers = [
     gradient("mdl.s6_3_2.dC_da2", C2, g2, g2 - y2, source=f"{s6}.3.2 (∂C/∂a² = (a² − y))", expect="holds"),
     jacobian("mdl.s6_3_2.da2_dz2", g2, h2, dsig(h2), source=f"{s6}.3.2 (∂a²/∂z² = σ′(z²))", expect="fails",
              note=sigma_literal_note.format("mdl.s6_3_2.jacobian_diag")),
-    gradient("mdl.s6_3_2.delta2.hadamard_chain", C2, h2, grad(C2, g2) * dsig(h2),
-             source=f"{s6}.3.2 (δ² ≡ ∂C/∂z² = ∂C/∂a² ⊙ ∂a²/∂z², the second factor as the column σ′(z²))",
-             expect="holds"),
+    gradient("mdl.s6_3_2.delta2.hadamard_chain", C2, h2, grad(C2, g2) * jacobian_of(g2, h2),
+             source=f"{s6}.3.2 (δ² ≡ ∂C/∂z² = ∂C/∂a² ⊙ ∂a²/∂z²)", expect="fails",
+             note="∂a²/∂z² is the Jacobian diag(σ′(z²)), as the document says a few lines later; the Hadamard "
+                  "product of the column ∂C/∂a² with an n × n matrix is an n × n matrix, not δ². The document "
+                  "means the diagonal σ′(z²) (claim mdl.s6_3_2.delta2.hadamard_chain.diagonal), as in "
+                  "δ² = (a² − y) ⊙ σ′(z²) (claim mdl.s6_3_2.delta2)."),
+    gradient("mdl.s6_3_2.delta2.hadamard_chain.diagonal", C2, h2, grad(C2, g2) * dsig(h2),
+             source=f"derivcheck reading of {s6}.3.2 (δ² = ∂C/∂a² ⊙ ∂a²/∂z² with ∂a²/∂z² read as its diagonal "
+                    "σ′(z²))", expect="holds"),
     jacobian("mdl.s6_3_2.jacobian_diag", g2, h2, diag(dsig(h2)),
              source=f"{s6}.3.2 (J = ∂a/∂z, diagonal with σ′(z_i))", expect="holds"),
     gradient("mdl.s6_3_2.delta2", C2, h2, d2, source=f"{s6}.3.2 (δ² = (a² − y) ⊙ σ′(z²))", expect="holds"),
@@ -306,14 +352,14 @@ two_layers = [
     gradient("mdl.s6_4.dC_dW1", C2, W1, grad(C2, h1) @ x.T, source=f"{s6}.4 (∂C/∂W¹ = δ¹ (a⁰)ᵀ)", expect="holds"),
     gradient("mdl.s6_4.delta1", C2, h1, d1, source=f"{s6}.4 (δ¹ = ((W²)ᵀ δ²) ⊙ σ′(z¹))", expect="holds"),
     gradient("mdl.s6_4.eq5", C2, W1, ((W2.T @ d2) * dsig(h1)) @ x.T,
-             source=f"{s6}.4 (Eq 5: ∂C/∂W¹ = ((W²)ᵀ δ² ⊙ σ′(z¹)) (a⁰)ᵀ, the matrix product read first)",
+             source=f"{s6}.4 (Eq 5: ∂C/∂W¹ = ((W²)ᵀ δ² ⊙ σ′(z¹)) (a⁰)ᵀ, read left to right)",
              expect="holds"),
     gradient("mdl.s6_4.eq5.hadamard_first", C2, W1, (W2.T @ (d2 * dsig(h1))) @ x.T,
-             source=f"{s6}.4 (Eq 5 with ⊙ read before the matrix product: (W²)ᵀ (δ² ⊙ σ′(z¹)) (a⁰)ᵀ)",
+             source=f"derivcheck variant of {s6}.4 Eq 5 (⊙ grouped before the matrix product)",
              expect="fails",
-             note="Eq 5 writes (W²)ᵀ δ² ⊙ σ′(z¹) without brackets. Read with ⊙ first it is ill-formed (δ² has the "
-                  "output size, σ′(z¹) the hidden size); read with the matrix product first it is correct "
-                  "(claim mdl.s6_4.eq5), as the document's own δ¹ line brackets it."),
+             note="Not the document's reading: Eq 5 read left to right is correct (claim mdl.s6_4.eq5). This wrong "
+                  "grouping, (W²)ᵀ (δ² ⊙ σ′(z¹)) (a⁰)ᵀ, is ill-formed (δ² has the output size, σ′(z¹) the hidden "
+                  "size); it checks that the checker refuses it."),
     gradient("mdl.s6_4.dC_db2", C2, c2, d2, source=f"derivcheck: {s6}.3 network (∂C/∂b² = δ²)", expect="holds"),
     gradient("mdl.s6_4.dC_db1", C2, c1, d1, source=f"derivcheck: {s6}.3 network (∂C/∂b¹ = δ¹)", expect="holds"),
 ]
@@ -388,26 +434,37 @@ softmax_ce = [
                   "softmax derivative is ∂p_i/∂z_j = p_i(δ_ij − p_j), the K × K matrix diag(p) − p pᵀ "
                   "(claim mdl.s7_1_1.dp_dz)."),
     jacobian("mdl.s7_1_1.dp_dz", ps, zs, diag(ps) - ps @ ps.T,
-             source=f"{s711} (alternative reading: ∂p_i/∂z_j = p_i(δ_ij − p_j))", expect="holds"),
+             source=f"derivcheck correction of {s711} (∂p_i/∂z_j = p_i(δ_ij − p_j))", expect="holds"),
     gradient("mdl.s7_1_1.EqA1_1", Ls, zs, ps - yk, source=f"{s711} (EqA1.1: ∂L/∂z_i = p_i − y_i, y one-hot)",
              expect="holds"),
-    directional("mdl.s7_1_1.dz_dW", zl, Wl, dWl, dWl @ am,
-                source=f"{s711} (∂z^l/∂W^l = (a^(l−1))ᵀ, read as the linear map ΔW ↦ ΔW a^(l−1))",
-                expect="holds"),
+    identity("mdl.s7_1_1.dz_dW", grad(L, Wl), grad(L, zl) @ am.T,
+             source=f"{s711} (∂z^l/∂W^l = (a^(l−1))ᵀ, the factor in EqA1: ∂L/∂W^l = ∂L/∂z^l · ∂z^l/∂W^l)",
+             expect="holds"),
     gradient("mdl.s7_1_1.EqA1", L, Wl, (p - yk) @ am.T, source=f"{s711} (EqA1: ∂L/∂W^l = (p − y)(a^(l−1))ᵀ)",
              expect="holds"),
-    identity("mdl.s7_3.chain", jacobian_of(L, zm), jacobian_of(L, zl) @ jacobian_of(zl, am) @ jacobian_of(am, zm),
-             source=f"{s7}.3 (∂L/∂z^(l−1) = ∂L/∂z^l · ∂z^l/∂a^(l−1) · ∂a^(l−1)/∂z^(l−1))", expect="holds"),
+    identity("mdl.s7_3.chain", grad(L, zm), grad(L, zl) @ jacobian_of(zl, am) @ jacobian_of(am, zm),
+             source=f"{s7}.3 (∂L/∂z^(l−1) = ∂L/∂z^l · ∂z^l/∂a^(l−1) · ∂a^(l−1)/∂z^(l−1), ∂L/∂z^l = (p − y))",
+             expect="fails",
+             note="∂L/∂z^l = (p − y) is a column (EqA1.1, used as a column in EqA1), and a column times the K × n1 "
+                  "Jacobian ∂z^l/∂a^(l−1) = W^l is not defined. The document's result is the transposed product "
+                  "((W^l)ᵀ(p − y)) ⊙ σ′(z^(l−1)) (claim mdl.s7_3.EqA2_1); with rows for ∂L/∂z the chain holds "
+                  "(claim mdl.s7_3.chain.rows)."),
+    identity("mdl.s7_3.chain.rows", jacobian_of(L, zm),
+             jacobian_of(L, zl) @ jacobian_of(zl, am) @ jacobian_of(am, zm),
+             source=rows_reading.format(f"{s7}.3 ∂L/∂z^(l−1) = ∂L/∂z^l · ∂z^l/∂a^(l−1) · ∂a^(l−1)/∂z^(l−1)", ""),
+             expect="holds"),
     jacobian("mdl.s7_3.dz_da", zl, am, Wl, source=f"{s7}.3 (∂z^l/∂a^(l−1) = w^l)", expect="holds"),
     jacobian("mdl.s7_3.da_dz", am, zm, dsig(zm), source=f"{s7}.3 (∂a^(l−1)/∂z^(l−1) = σ′(z^(l−1)))",
              expect="fails", note=sigma_literal_note.format("mdl.s5_3_1.jacobian_diag")),
     gradient("mdl.s7_3.EqA2_1", L, zm, dm, source=f"{s7}.3 (EqA2.1: ∂L/∂z^(l−1) = ((W^l)ᵀ (p − y)) ⊙ σ′(z^(l−1)))",
              expect="holds"),
+    identity("mdl.s7_3.dz_dW", grad(L, Wm), grad(L, zm) @ a_in.T,
+             source=f"{s7}.3 (∂z^(l−1)/∂W^(l−1) = (a^(l−2))ᵀ, the factor in EqA2)", expect="holds"),
     gradient("mdl.s7_3.EqA2", L, Wm, dm @ a_in.T,
              source=f"{s7}.3 (∂L/∂W^(l−1) = (((W^l)ᵀ (p − y)) ⊙ σ′(z^(l−1))) (a^(l−2))ᵀ)", expect="holds"),
-    gradient("mdl.s7_3.EqA2.unbracketed", L, Wm, (Wl.T @ (p - yk)) * (dsig(zm) @ a_in.T),
-             source=f"{s7}.3 (the aligned version without the outer bracket, read as "
-                    "((W^l)ᵀ (p − y)) ⊙ (σ′(z^(l−1)) (a^(l−2))ᵀ), the column broadcast over the columns)",
+    gradient("mdl.s7_3.EqA2.unbracketed", L, Wm, ((Wl.T @ (p - yk)) * dsig(zm)) @ a_in.T,
+             source=f"{s7}.3 (the aligned version without the outer bracket, "
+                    "((W^l)ᵀ · (p − y)) ⊙ σ′(z^(l−1)) · (a^(l−2))ᵀ, read left to right)",
              expect="holds"),
     gradient("mdl.s7.dL_db_l", L, bl, p - yk, source=f"derivcheck: {s7}.1 network (∂L/∂b^l = p − y)",
              expect="holds"),
@@ -435,31 +492,10 @@ softmax_ce_batch = [
 ]
 
 # ---------------------------------------------------------------- §8 the NumPy implementation
-# The displayed Eq (3) and Eq (5) of §8, read in chapter 6's column convention for the §8 network (one output).
-xc = matrix("x", n0, 1)
-v1, v2, yc = matrix("w1", n1, n0), matrix("w2", 1, n1), scalar("y")
-u1 = define("z1", v1 @ xc)
-r1 = define("a1", sigmoid(u1))
-u2 = define("z2", v2 @ r1)
-r2 = define("a2", sigmoid(u2))
-C8c = define("C", (yc - r2) ** 2 / 2)
-e2 = r2 - yc  # §8's δ² = (a² − y)
-s8 = f"{DOC} §8"
-equations_8 = [
-    gradient("mdl.s8.delta2", C8c, r2, e2, source=f"{s8} (δ² = (a² − y), here ∂C/∂a², not chapter 6's ∂C/∂z²)",
-             expect="holds"),
-    gradient("mdl.s8.eq3", C8c, v2, e2 * dsig(u2) * r1.T, source=f"{s8} (Eq (3): ∂C/∂w² = δ² * σ′(z²) * (a¹)ᵀ)",
-             expect="holds"),
-    gradient("mdl.s8.eq5", C8c, v1, dsig(u1) * xc.T * e2 * v2 * dsig(u2),
-             source=f"{s8} (Eq (5): ∂C/∂w¹ = σ′(z¹) * (a⁰)ᵀ * δ² * w² * σ′(z²))", expect="fails",
-             note="Ill-formed: σ′(z¹) * (a⁰)ᵀ multiplies a column by a row (an outer product only under NumPy "
-                  "broadcasting), and w² (1 × n1) then needs a transpose to line up with σ′(z¹). Correct: "
-                  "∂C/∂w¹ = (((w²)ᵀ (δ² ⊙ σ′(z²))) ⊙ σ′(z¹)) (a⁰)ᵀ (claim mdl.s8.eq5.corrected), chapter 6's Eq 5."),
-    gradient("mdl.s8.eq5.corrected", C8c, v1, ((v2.T @ (e2 * dsig(u2))) * dsig(u1)) @ xc.T,
-             source=f"derivcheck correction of {s8} Eq (5)", expect="holds"),
-]
-
-# The §8.1 program, row/batch convention: X is (B, D), weight1 (D, H), weight2 (H, K), no biases.
+# §8 declares the row/batch convention for itself ("the code below follows this Row Vector/Batch convention"):
+# X is (B, D), weight1 (D, H), weight2 (H, K), no biases.  The displayed Eq (3), Eq (5) and δ² = (a² − y),
+# and the program's comments Eq (A), Eq (B), are all read in it, for the §8.1 network; `*` is NumPy's
+# elementwise product (broadcasting), `.dot`/np.dot the matrix product.
 B, D, H, Ko = dims("B D H K")
 X = matrix("x", B, D)
 V1, V2 = matrix("weight1", D, H), matrix("weight2", H, Ko)
@@ -469,24 +505,60 @@ A1 = define("a1", sigmoid(Z1))
 Z2 = define("z2", A1 @ V2)
 A2 = define("a2", sigmoid(Z2))
 C8 = define("C", sum((Yb - A2) ** 2) / 2)  # the cost c0 = ((y-a2)**2)/2, summed
-dC_dw2_1 = (A2 - Yb) * dsig(Z2)
+e2 = A2 - Yb  # §8's δ² = (a² − y)
+dC_dw2_1 = e2 * dsig(Z2)
+s8 = f"{DOC} §8"
 s81 = f"{DOC} §8.1"
+eq3_note = ("In §8's row/batch convention δ² * σ′(z²) is (B, K) and (a¹)ᵀ is (H, B): the elementwise product "
+            "lines up only when sizes coincide. The §8.1 example has B = H = 4 and K = 1, so NumPy would compute a "
+            "4 × 4 array where ∂C/∂w² is 4 × 1: a wrong-shaped value, not the gradient. The program itself "
+            "computes a1.T.dot(delta2*derv_sigmoid(z2)) (claim mdl.s8_1.dC_dw2); read in chapter 6's column "
+            "convention for one example the formula is right (claim mdl.s8.eq3.column_reading).")
+equations_8 = [
+    gradient("mdl.s8.delta2", C8, A2, e2, source=f"{s8} (δ² = (a² − y), here ∂C/∂a², not chapter 6's ∂C/∂z²)",
+             expect="holds"),
+    gradient("mdl.s8.eq3", C8, V2, e2 * dsig(Z2) * A1.T, source=f"{s8} (Eq (3): ∂C/∂w² = δ² * σ′(z²) * (a¹)ᵀ)",
+             expect="fails", note=eq3_note),
+    gradient("mdl.s8.eq5", C8, V1, dsig(Z1) * X.T * e2 * V2 * dsig(Z2),
+             source=f"{s8} (Eq (5): ∂C/∂w¹ = σ′(z¹) * (a⁰)ᵀ * δ² * w² * σ′(z²))", expect="fails",
+             note="Ill-formed: the factors are (B, H) * (D, B) * (B, K) * (H, K) * (B, K); elementwise they line up "
+                  "only when sizes coincide, and even in the example (B = H = 4, D = 3, K = 1) σ′(z¹) * (a⁰)ᵀ "
+                  "multiplies a 4 × 4 by a 3 × 4 array, which NumPy refuses. Correct: ∂C/∂w¹ = "
+                  "(a⁰)ᵀ (((δ² ⊙ σ′(z²)) (w²)ᵀ) ⊙ σ′(z¹)) (claim mdl.s8.eq5.corrected), what the program computes."),
+    gradient("mdl.s8.eq5.corrected", C8, V1, X.T @ ((dC_dw2_1 @ V2.T) * dsig(Z1)),
+             source=f"derivcheck correction of {s8} Eq (5)", expect="holds"),
+]
+
+# The same displayed Eq (3) in chapter 6's column convention, one example: the reading under which it is right.
+xc = matrix("x", n0, 1)
+v1, v2, yc = matrix("w1", n1, n0), matrix("w2", 1, n1), scalar("y")
+u1 = define("z1", v1 @ xc)
+r1 = define("a1", sigmoid(u1))
+u2 = define("z2", v2 @ r1)
+r2 = define("a2", sigmoid(u2))
+C8c = define("C", (yc - r2) ** 2 / 2)
+equations_8.append(
+    gradient("mdl.s8.eq3.column_reading", C8c, v2, (r2 - yc) * dsig(u2) * r1.T,
+             source=f"derivcheck reading of {s8} Eq (3) in chapter 6's column convention (one example, one output)",
+             expect="holds"))
+
 program_gradients = [
     gradient("mdl.s8_1.dC_dw2", C8, V2, A1.T @ dC_dw2_1,
              source=f"{s81} (dC_dw2_1 = delta2*derv_sigmoid(z2); dC_dw2 = a1.T.dot(dC_dw2_1))", expect="holds"),
     gradient("mdl.s8_1.dC_dw1", C8, V1, X.T @ ((dC_dw2_1 @ V2.T) * dsig(Z1)),
              source=f"{s81} (dC_dw1 = a0.T.dot(np.dot(dC_dw2_1, weight2.T) * derv_sigmoid(z1)))", expect="holds"),
-    gradient("mdl.s8_1.comment_eq_A", C8, V2, (A2 - Yb) * dsig(Z2) * A1.T,
+    gradient("mdl.s8_1.comment_eq_A", C8, V2, e2 * dsig(Z2) * A1.T,
              source=f"{s81} (code comment Eq (A): dC_dw2 = delta2*derv_sigmoid(z2)*a1.T)", expect="fails",
-             note="In the program's row convention delta2*derv_sigmoid(z2) is (B, K) and a1.T is (H, B), so the "
-                  "comment does not compute anything (the example hides it: B = H = 4, K = 1). The code below "
-                  "the comment is right: a1.T.dot(delta2*derv_sigmoid(z2)) (claim mdl.s8_1.dC_dw2)."),
-    gradient("mdl.s8_1.comment_eq_B", C8, V1, dsig(Z1) * (A2 - Yb) * dsig(Z2) * V2 * X.T,
+             note="The same formula as the displayed Eq (3), read the same way. " + eq3_note),
+    gradient("mdl.s8_1.comment_eq_B", C8, V1, dsig(Z1) * e2 * dsig(Z2) * V2 * X.T,
              source=f"{s81} (code comment Eq (B): dC_dw1 = derv_sigmoid(z1)*delta2*derv_sigmoid(z2)*weight2*a0.T)",
              expect="fails",
-             note="Ill-formed in any convention: (B, H) * (B, K) * (H, K) * (D, B) lines up only when sizes "
-                  "coincide. The code below the comment is right: "
-                  "a0.T.dot(np.dot(dC_dw2_1, weight2.T) * derv_sigmoid(z1)) (claim mdl.s8_1.dC_dw1)."),
+             note="Ill-formed: the five factors are (B, H) * (B, K) * (B, K) * (H, K) * (D, B), which line up "
+                  "elementwise only when sizes coincide; in the program (B = H = 4, D = 3, K = 1) the first four "
+                  "broadcast to a 4 × 4 array and the last, a0.T (3 × 4), does not fit it, so NumPy would raise. "
+                  "The comment's second line uses an undefined weight2_1, and its heading says '2nd/last layer' for "
+                  "the first. The code below the comment is right: a0.T.dot(np.dot(dC_dw2_1, weight2.T) * "
+                  "derv_sigmoid(z1)) (claim mdl.s8_1.dC_dw1)."),
 ]
 
 

@@ -105,7 +105,8 @@ output_layer = [
                   "first: an (n^[L-1], 1) matrix ⊙ an (m, 1) matrix, which does not typecheck. The intended "
                   "reading is (2/m) A^[L-1]ᵀ · ((A^[L] − Y) ⊙ g′(Z^[L])) (claim fw.dW_L.intended)."),
     gradient("fw.dW_L.intended", f, W3, (2 / m) * A2.T @ ((A3 - Y) * g3_prime(Z3)),
-             source=f"{DOC} §Derivative with respect to W^[L] (second line, intended reading)", expect="holds"),
+             source=f"derivcheck reading of {DOC} §Derivative with respect to W^[L] (second line, bracketed as "
+                    "(2/m) A^[L-1]ᵀ · ((A^[L] − Y) ⊙ g′(Z^[L])))", expect="holds"),
 ]
 
 

@@ -14,7 +14,8 @@ the two-layer gradient, with the bracket-free ⊙ encoded in both readings.
 Claims whose source says "derivcheck" are added by derivcheck, not written
 in the document.
 """
-from derivcheck import (Kernel, define, dims, directional, elementwise, grad, gradient, identity, log, matrix, ones, relu,
+from derivcheck import (Kernel, define, derivation, dims, directional, elementwise, exp, grad, gradient, identity, log, matrix,
+                        ones, relu,
                         softmax, step, sum)
 
 DOC = "matrix_calculus_survival_guide"
@@ -57,10 +58,40 @@ Ys = matrix("Ys", N, C, assume="rows_sum_to_one")
 Lp = define("L", -(1 / N) * sum(Yp * log(P)))
 Ls = define("L", -(1 / N) * sum(Ys * log(P)))
 
+# §4.3's two cases, for one row k = i of Z: the correct class c_k is a one-hot column, and the entries j ≠ c_k
+# (or j = c_k) are picked out of the row of derivatives ∂/∂Z_ij by a mask
+zk = matrix("Z_k", 1, C)  # row k of Z
+ck = matrix("c_k", C, 1, assume="one_hot_columns")
+P_k = softmax(zk)
+Pc = P_k @ ck  # P_kc_k
+S_row = sum(exp(zk))  # Σ_l e^(Z_kl)
+others, same = 1 - ck.T, ck.T  # the masks j ≠ c_k and j = c_k
+case_note = ("The middle expressions are ∂P_kc_k/∂Z_ij (and ∂e^(Z_kc_k)/∂Z_ij, which is 0 for j ≠ c_k), not "
+             "∂ log P_kc_k/∂Z_ij = (∂P_kc_k/∂Z_ij)/P_kc_k: the chain is wrong in the middle and right at both ends.")
+
 softmax_ce = [
+    derivation("sg.softmax_ce.dZ_case.j_ne_ck", [
+        grad(log(Pc), zk) * others,
+        grad(exp(zk @ ck), zk) / Pc * others,
+        -exp(zk @ ck) * exp(zk) / S_row ** 2 * others,
+        -(Pc * P_k) / Pc * others,
+        -P_k * others,
+    ], source=f"{DOC} §4.3 (i = k, j ≠ c_k: ∂ log P_kc_k/∂Z_ij = (∂e^(Z_kc_k)/∂Z_ij)/P_kc_k = "
+              "−e^(Z_kc_k)e^(Z_ij)/(Σ_l e^(Z_kl))² = −P_kc_k P_kj/P_kc_k = −P_kj)", expect="fails",
+        note=case_note + " Here the second line is 0, the third is −P_kc_k P_kj, and only the last two lines agree "
+                         "with the first."),
+    derivation("sg.softmax_ce.dZ_case.j_eq_ck", [
+        grad(log(Pc), zk) * same,
+        (exp(zk @ ck) * S_row - exp(zk @ ck) * exp(zk)) / S_row ** 2 * same,
+        (1 - P_k) * same,
+    ], source=f"{DOC} §4.3 (j = c_k: ∂ log P_kc_k/∂Z_ij = (e^(Z_kc_k)(Σ_l e^(Z_kl)) − e^(Z_kc_k)e^(Z_ij))/"
+              "(Σ_l e^(Z_kl))² = 1 − P_kj)", expect="fails",
+        note=case_note + " Here the middle line is P_kc_k(1 − P_kc_k), and the last, 1 − P_kj, is right."),
     identity("sg.softmax_ce.loss_forms", -(1 / N) * sum(Y * log(P)), -(1 / N) * sum(log(sum(Y * P, 1))),
-             source=f"{DOC} §4.2 (L = −(1/N) Σ log P_ic_i)", expect="holds",
-             note="With one-hot rows, Σ_j Y_ij P_ij = P_ic_i picks the probability of the correct class."),
+             source=f"derivcheck reading of {DOC} §4.2 (−(1/N) Σ_i Y_i ⊙ log P_i, summed over the classes too, "
+                    "= −(1/N) Σ_i log P_ic_i)", expect="holds",
+             note="With one-hot rows, Σ_j Y_ij P_ij = P_ic_i picks the probability of the correct class. The first "
+                  "form as written is a row vector (claim sg.softmax_ce.dZ.literal_loss)."),
     identity("sg.softmax_ce.loss_forms.soft_labels", -(1 / N) * sum(Yp * log(P)), -(1 / N) * sum(log(sum(Yp * P, 1))),
              source=f"derivcheck variant of {DOC} §4.2", expect="fails",
              note="The two forms of the loss agree only because Y has one-hot rows."),
@@ -80,7 +111,7 @@ softmax_ce = [
              note="(P − Y)/N needs every row of Y to sum to one: in general ∂L/∂Z = (P ⊙ (row sums of Y) − Y)/N. "
                   "Labels that are merely in (0, 1) break it."),
     gradient("sg.softmax_ce.dZ.rows_sum_to_one", Ls, Z, (P - Ys) / N,
-             source=f"derivcheck variant of {DOC} §4.3", expect="holds",
+             source=f"derivcheck: {DOC} §4.3 for soft labels whose rows sum to one", expect="holds",
              note="Holds for soft labels too, as long as each row of Y sums to one."),
 ]
 
@@ -104,6 +135,12 @@ two_layer = [
     identity("sg.two_layer.dA1", grad(L2, A1), step(A1) * grad(L2, H1), source=f"{DOC} §5.3", expect="holds"),
     identity("sg.two_layer.dH1_chain", grad(L2, H1), grad(L2, A2) @ W2.T, source=f"{DOC} §5.3", expect="holds"),
     gradient("sg.two_layer.dA2", L2, A2, (1 / N) * (P2 - Y), source=f"{DOC} §5.3", expect="holds"),
+    gradient("sg.two_layer.dA2.literal_loss", -(1 / N) * sum(Y * log(P2), 0), A2, (1 / N) * (P2 - Y),
+             source=f"{DOC} §5.2–5.3 (L_ce = −(1/N) Σ_i Y_i ⊙ log P_i read literally, and ∂L_ce/∂A^(2) = (1/N)(P − Y))",
+             expect="fails",
+             note="As in §4.2 (claim sg.softmax_ce.dZ.literal_loss): Σ_i Y_i ⊙ log P_i sums row vectors and is a "
+                  "1 × C vector, which has no gradient. With the sum over classes too, ∂L_ce/∂A^(2) = (1/N)(P − Y) "
+                  "holds (claim sg.two_layer.dA2)."),
     gradient("sg.two_layer.dH1", L2, H1, (1 / N) * (P2 - Y) @ W2.T, source=f"{DOC} §5.3", expect="holds"),
     gradient("sg.two_layer.dW1.literal", L2, W1, X.T @ ((step(A1) * ((1 / N) * (P2 - Y))) @ W2.T),
              source=f"{DOC} §5.3 (first line, literal reading)", expect="fails",
@@ -111,7 +148,8 @@ two_layer = [
                   "a Hadamard product of an N×M and an N×C matrix. The intended reading is "
                   "(A1 > 0) ⊙ ((1/N)(P − Y) W2ᵀ) (claim sg.two_layer.dW1.intended)."),
     gradient("sg.two_layer.dW1.intended", L2, W1, X.T @ (step(A1) * ((1 / N) * (P2 - Y) @ W2.T)),
-             source=f"{DOC} §5.3 (first line, intended reading)", expect="holds"),
+             source=f"derivcheck reading of {DOC} §5.3 (first line, bracketed as (A1 > 0) ⊙ ((1/N)(P − Y) W2ᵀ))",
+             expect="holds"),
     gradient("sg.two_layer.dW1", L2, W1, (1 / N) * X.T @ (step(A1) * ((P2 - Y) @ W2.T)),
              source=f"{DOC} §5.3 (second line)", expect="holds"),
     gradient("sg.two_layer.dW2", L2, W2, H1.T @ ((1 / N) * (P2 - Y)),

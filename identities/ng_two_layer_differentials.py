@@ -81,8 +81,11 @@ network = [
                 note="Inherits the sign error of f'(z): the differential is ΔZ ↦ (1/m)(A2 − y)ᵀΔZ."),
     gradient("ng.grad_Z2", L, Z2, (A2 - y) / m, source=f"derivcheck correction of {DOC} §3",
              expect="holds", note="The sigmoid + binary cross-entropy collapse: ∂L/∂Z2 = (A2 − y)/m."),
-    gradient("ng.grad_Z2.wrong_sign", L, Z2, (y - A2) / m, source=f"{DOC} §3 (as a gradient)",
-             expect="fails", note="The document's (y − A2)/m has the wrong sign."),
+    gradient("ng.grad_Z2.wrong_sign", L, Z2, (y - A2) / m,
+             source=f"derivcheck reading of {DOC} §3 (the differential ΔZ ↦ (1/m)(y − A2)ᵀΔZ as the gradient "
+                    "(y − A2)/m)",
+             expect="fails", note="The document's differential, written as a gradient, has the wrong sign: "
+                                  "∂L/∂Z2 = (A2 − y)/m (claim ng.grad_Z2)."),
     derivation("ng.dL_dZ2.derivation", [
         inner(grad(L, Z2), dZ),  # the true differential ∂L/∂Z2 • ΔZ, added by derivcheck
         -(1 / m) * y.T @ ((1 / A2) * (A2 * (A2 - 1) * dZ)) + (1 / m) * (1 - y).T @ ((1 / (1 - A2)) * (A2 * (A2 - 1) * dZ)),
@@ -126,9 +129,12 @@ differentials = [
                 expect="fails",
                 note="The derivative of e^z/(1 + e^z) is +e^z/(e^z + 1)² = f(z)(1 − f(z)); the document's minus "
                      "sign is the origin of every later sign error."),
-    identity("ng.sigmoid_prime.algebra", sig_prime_doc, sigmoid(z) * (sigmoid(z) - 1),
-             source=f"{DOC} §3 (−e^z/(e^z + 1)² = f(z)(f(z) − 1))", expect="holds",
-             note="The algebra is right; only the derivative it starts from is wrong (claim ng.sigmoid_prime)."),
+    derivation("ng.sigmoid_prime.algebra", [
+        sig_prime_doc,
+        -(exp(z) / (exp(z) + 1)) * (1 - exp(z) / (exp(z) + 1)),
+        sigmoid(z) * (sigmoid(z) - 1),
+    ], source=f"{DOC} §3 (−e^z/(e^z + 1)² = −(e^z/(e^z + 1))(1 − e^z/(e^z + 1)) = f(z)(f(z) − 1))", expect="holds",
+        note="The algebra is right; only the derivative it starts from is wrong (claim ng.sigmoid_prime)."),
     directional("ng.dL_dA2", L, A2, dA2,
                 -(1 / m) * y.T @ ((1 / A2) * dA2) - (1 / m) * (1 - y).T @ ((1 / (1 - A2)) * (-dA2)),
                 source=f"{DOC} §3 (∂L/∂A2 with log′(x) = 1/x)", expect="holds"),

@@ -98,13 +98,15 @@ def test_a_diagnosis_never_changes_a_verdict_and_true_claims_get_none():
 
 
 CATALOG = {
-    "ng.grad_W1": "sign", "ffnn.s2_3.dW2": "term sign", "mdl.s6_3_2.z2_without_bias": "missing term",
+    "ng.grad_W1": "sign", "ffnn.s2_3.dW2.transposed": "term sign", "mdl.s6_3_2.z2_without_bias": "missing term",
     "ng.backprop.W2.transposed": "transpose", "mdl.s5_3_1.da3_dz3": "diagonal",
     "sg.softmax_ce.dZ.soft_labels": "assumption", "ng.inner.move_right_wrong_transpose": "swapped",
     "ng.dL_dZ2.derivation": "sign",
     "mdl.s5_3_1.dz3_dz2": "diagonal",  # W3 · σ′(z2): the diag repair on one factor, W3 diag(σ′(z2))
     "mdl.s7_1_1.dp_dz.literal": "index",  # ∂p_i/∂z_i against p_i(δ_ij − p_j): the diagonal j = i
-    "mdl.s8_1.comment_eq_A": "product",  # NumPy's * where a matrix product is meant
+    "mdl.s5_3_1.delta2.chain": "layout",  # the column δ3 times a Jacobian
+    "mdl.s5_3_1.dz3_dW3": "transposed factor",  # δ3 · a2 for δ3 · a2ᵀ
+    "mdl.s8.eq3": "product",  # NumPy's * where a matrix product is meant
 }
 
 
