@@ -48,7 +48,7 @@ def backward(cache):
         claim ffnn.batch.log.c1: proved (derivcheck: ffnn_backprop_chapter §3 network)
     ∂L/∂W2 = dH2 @ Z1.T
         claim ffnn.batch.log.W2: proved (derivcheck: ffnn_backprop_chapter §3 network)
-        used instead of the document's own formula, claim ffnn.s2_3.dW2, which is refuted
+        used instead of the document's own formula, claim ffnn.s2_3.dW2, which is ill_formed
     ∂L/∂c2 = sum(dH2, 1)
         claim ffnn.batch.log.c2: proved (derivcheck: ffnn_backprop_chapter §3 network)
     """
