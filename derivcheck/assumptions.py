@@ -212,6 +212,24 @@ def _transposed_extremes(fn):
     return lambda rng, r, c: [v.T.copy() for v in fn(rng, c, r)]
 
 
+def _symmetric_binary_draw(rng, r, c):
+    upper = np.triu(rng.integers(0, 2, size=(r, r)).astype(float))
+    return upper + np.triu(upper, 1).T
+
+
+def _symmetric_binary_all(r, c):
+    slots = [(i, j) for i in range(r) for j in range(i, r)]
+    for bits in itertools.product((0.0, 1.0), repeat=len(slots)):
+        out = np.zeros((r, r))
+        for (i, j), bit in zip(slots, bits):
+            out[i, j] = out[j, i] = bit
+        yield out
+
+
+def _symmetric_binary_extremes(rng, r, c):
+    return [np.zeros((r, r)), np.ones((r, r)), np.eye(r), 1.0 - np.eye(r), _symmetric_binary_draw(rng, r, c)]
+
+
 def _permutation_draw(rng, r, c):
     return np.eye(r)[rng.permutation(r)]
 
@@ -264,6 +282,9 @@ DOMAINS: list[Domain] = [
             every=_transposed_all(_one_hot_rows_all), extremes=_transposed_extremes(_one_hot_rows_extremes)),
     _domain("permutation", ("one_hot_rows", "one_hot_columns"), _permutation_draw, square=True,
             count=lambda r, c: math.factorial(r), every=_permutation_all, extremes=_permutation_extremes),
+    _domain("symmetric_binary", ("symmetric", "binary"), _symmetric_binary_draw, square=True,
+            count=lambda r, c: 2 ** (r * (r + 1) // 2), every=_symmetric_binary_all,
+            extremes=_symmetric_binary_extremes),  # adjacency matrices of undirected graphs
     _domain("symmetric", ("symmetric",), _symmetric, square=True),
     _domain("invertible", ("invertible",), _invertible, square=True),
     _domain("symmetric_invertible", ("symmetric", "invertible"), _symmetric_invertible, square=True),

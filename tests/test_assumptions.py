@@ -90,6 +90,7 @@ def test_combinations_are_intersections_or_refused():
     assert sampler_for("S", frozenset({"symmetric", "invertible"})).name == "symmetric_invertible"
     assert sampler_for("S", frozenset({"spd", "symmetric"})).name == "spd"
     assert sampler_for("p", frozenset({"probability", "positive"})).name == "probability"
+    assert sampler_for("A", frozenset({"symmetric", "binary"})).name == "symmetric_binary"
     assert sampler_for("X", frozenset()).name == "default"
     for impossible in ({"binary", "probability"}, {"positive", "symmetric"}, {"one_hot_rows", "probability"}):
         with pytest.raises(UnsatisfiableError, match="no sampler"):
