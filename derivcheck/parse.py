@@ -8,9 +8,10 @@ names the offending text.
 from __future__ import annotations
 
 import ast
-import keyword
+import io
 import operator
 import re
+import tokenize
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,15 +20,13 @@ import sympy
 
 from . import expr as E
 from .assumptions import ASSUMPTIONS
+from .catalog import ClaimFileError
 from .claims import Claim
 from .functions import PRIME_SUFFIX
+from .validate import compatibility_character, depth_problem, name_problem, value_problem
 from .vocabulary import CALLS
 
 __all__ = ["ClaimFileError", "ExpressionError", "parse_expression", "parse_relation", "load_toml", "load_scope"]
-
-
-class ClaimFileError(Exception):
-    """A claim file that cannot be used at all (the message names file and line)."""
 
 
 class ExpressionError(ValueError):
@@ -59,6 +58,32 @@ _BINARY = {
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 
 
+@dataclass(frozen=True)
+class _Chain:
+    """Operators of one precedence that associate: how one written operand becomes an item, and
+    how two items join (a - b is a + (-b), a / b is a * b**-1, exactly as expr.py builds them)."""
+
+    ops: tuple
+    item: object  # (operator type, operand) -> item
+    join: object  # (item, item) -> expression
+
+
+_SUM = _Chain((ast.Add, ast.Sub), lambda o, x: -x if o is ast.Sub else x, E.Add)
+_PRODUCT = _Chain((ast.Mult, ast.Div), lambda o, x: E.Pow(x, E.Scalar(sympy.Integer(-1))) if o is ast.Div else x,
+                  E.Mul)
+_MATMUL = _Chain((ast.MatMult,), lambda o, x: x, E.MatMul)
+_CHAINS = {op: chain for chain in (_SUM, _PRODUCT, _MATMUL) for op in chain.ops}
+BALANCE_FROM = 16  # chains with fewer operators are built as written (left to right)
+
+
+def _balanced(items: list, join):
+    """Join items pairwise, level by level: a tree of depth log2(len(items))."""
+    while len(items) > 1:
+        paired = [join(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
+        items = paired + ([items[-1]] if len(items) % 2 else [])
+    return items[0]
+
+
 class _Builder:
     """Turns an ``ast`` tree into an expression; one method per allowed node type."""
 
@@ -82,7 +107,26 @@ class _Builder:
         op = _BINARY.get(type(node.op))
         if op is None:
             self.refuse(node, "operator not in the vocabulary")
-        return op(self._operand(node.left), self._operand(node.right))
+        chain = _CHAINS.get(type(node.op))
+        if chain is None:  # ** (right-associative)
+            return op(self._operand(node.left), self._operand(node.right))
+        # a + b - c + … is a left-deep tree as deep as it is long: walk it with a loop, then
+        # build short chains as written and long ones balanced (depth log2 n, not n)
+        ops, rights = [], []
+        while isinstance(node, ast.BinOp) and type(node.op) in chain.ops:
+            ops.append(type(node.op))
+            rights.append(node.right)
+            node = node.left
+        first = self._operand(node)
+        ops.reverse()
+        rights.reverse()
+        if len(rights) < BALANCE_FROM:
+            out = first
+            for o, right in zip(ops, rights):
+                out = _BINARY[o](out, self._operand(right))
+            return out
+        items = [first] + [chain.item(o, self._operand(r)) for o, r in zip(ops, rights)]
+        return _balanced(items, chain.join)
 
     def _UnaryOp(self, node):
         op = _UNARY.get(type(node.op))
@@ -154,11 +198,93 @@ def parse_expression(text: str, scope: Scope) -> E.Expr:
     """Parse one expression string of the vocabulary."""
     if not isinstance(text, str):
         raise ExpressionError(f"expected an expression string, got {text!r}")
+    text = text.strip()
+    odd = compatibility_character(text)
+    if odd:  # Python's parser would silently turn a fullwidth Ｘ into X
+        raise ExpressionError(f"in {_clip(text)}: {odd}")
+    if "\x00" in text:
+        raise ExpressionError(f"a NUL character in {_clip(text)}")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        e = _parse(text, scope)
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"{_clip(text)} is nested too deeply to parse (Python's parser gives up); "
+                              "long sums and products are fine, deep chains such as X.T.T.T… or "
+                              "-(-(-…)) are not") from None
+    problem = depth_problem(e)
+    if problem:
+        raise ExpressionError(f"{_clip(text)}: {problem}")
+    return e
+
+
+def _clip(text: str, keep: int = 60) -> str:
+    return repr(text if len(text) <= keep else text[:keep] + "…")
+
+
+def _parse(text: str, scope: Scope) -> E.Expr:
+    try:
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"syntax error in {text!r}: {exc.msg}") from None
-    return _Builder(text.strip(), scope).build(tree)
+        raise ExpressionError(f"syntax error in {_clip(text)}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        # Python's parser builds a + b + … as a tree as deep as the sum is long and gives up near
+        # a few thousand terms: parse the top-level terms (or factors) one by one and join them
+        for operators in ("+-", "*/@"):
+            parts = _top_level_split(text, operators)
+            if parts:
+                return _join([(op, _parse(part.strip(), scope)) for op, part in parts])
+        raise
+    return _Builder(text, scope).build(tree)
+
+
+_OPENING, _CLOSING = set("([{"), set(")]}")
+
+
+_OPERATORS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "@": ast.MatMult}
+_NOT_OPERANDS = {"not", "and", "or", "lambda", "if", "else", "in", "is"}
+
+
+def _join(parts: list):
+    """[(operator type, expression)] -> one expression; the first operator is ignored.  One chain
+    kind is joined balanced; a mix (A @ B * C) left to right, as Python reads it."""
+    chains = {_CHAINS[op] for op, _ in parts[1:]}
+    if len(chains) == 1:
+        chain = chains.pop()
+        return _balanced([parts[0][1]] + [chain.item(op, x) for op, x in parts[1:]], chain.join)
+    out = parts[0][1]
+    for op, x in parts[1:]:
+        out = _BINARY[op](out, x)
+    return out
+
+
+def _top_level_split(text: str, operators: str):
+    """[(operator type, text)] split at the binary operators (of one precedence) outside brackets,
+    or None when there is nothing to split."""
+    parts, start, level, previous, op = [], 0, 0, None, ast.Add
+    offsets = [0]
+    for line in text.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type != tokenize.OP:
+                if tok.type in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING):
+                    previous = tok
+                continue
+            if tok.string in _OPENING:
+                level += 1
+            elif tok.string in _CLOSING:
+                level -= 1
+            operand_before = previous is not None and (
+                previous.type in (tokenize.NUMBER, tokenize.STRING) or previous.string in _CLOSING
+                or (previous.type == tokenize.NAME and previous.string not in _NOT_OPERANDS))
+            if level == 0 and tok.string in operators and len(tok.string) == 1 and operand_before:
+                at = offsets[tok.start[0] - 1] + tok.start[1]
+                parts.append((op, text[start:at]))
+                op, start = _OPERATORS[tok.string], at + 1
+            previous = tok
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    parts.append((op, text[start:]))
+    return parts if len(parts) > 1 and all(t.strip() for _, t in parts) else None
 
 
 _RELATIONS = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le}
@@ -166,10 +292,21 @@ _RELATIONS = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt, as
 
 def parse_relation(text: str, dims: dict) -> sympy.Basic:
     """'m > n' (or >=, <, <=; sides may use + - * and integers) over declared dimensions."""
+    odd = compatibility_character(text)
+    if odd:
+        raise ExpressionError(f"in relation {_clip(text)}: {odd}")
+    try:
+        return _relation(text, dims)
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"relation {_clip(text)} is nested too deeply") from None
+
+
+def _relation(text: str, dims: dict) -> sympy.Basic:
+    text = text.strip()
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
-        raise ExpressionError(f"syntax error in relation {text!r}: {exc.msg}") from None
+        raise ExpressionError(f"syntax error in relation {_clip(text)}: {exc.msg}") from None
     if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1 and type(tree.ops[0]) in _RELATIONS):
         raise ExpressionError(f"a relation compares two sizes with >, >=, < or <=: {text!r}")
 
@@ -197,38 +334,56 @@ _CLAIM_KEYS = {
     "derivation": ({"steps"}, set()),
 }
 _COMMON_KEYS = {"id", "source", "kind", "expect", "note"}
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _line_of(lines: list[str], pattern: str, start: int = 0) -> int:
-    """1-based number of the first line at or after ``start`` matching ``pattern`` (0 if none)."""
-    rx = re.compile(pattern)
-    for i in range(start, len(lines)):
-        if rx.search(lines[i]):
-            return i + 1
-    return 0
+_HEADER = re.compile(r"^\s*\[")
+_CLAIM_HEADER = re.compile(r"^\s*\[\[\s*claim\s*\]\]")
 
 
 class _File:
-    """Error reporting with file and line."""
+    """Error reporting with file and line.  Lines are found in the text by key, within the table the
+    key belongs to ([symbols], [define], the n-th [[claim]], …), so that two claims with the same key
+    or the same id point at their own lines."""
 
     def __init__(self, path: Path, text: str):
         self.path, self.lines = path, text.splitlines()
+        self.headers = [i for i, line in enumerate(self.lines) if _HEADER.match(line)]
+        self.claim_starts = [i for i, line in enumerate(self.lines) if _CLAIM_HEADER.match(line)]
 
     def where(self, line: int) -> str:
         return f"{self.path}:{line}" if line else str(self.path)
 
-    def key_line(self, key: str, start: int = 0) -> int:
-        return _line_of(self.lines, rf"^\s*{re.escape(key)}\s*=", start)
+    def table(self, name: str) -> tuple[int, int]:
+        """(first, end) 0-based line range of the table [name]; (0, 0) if it has no header."""
+        rx = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]")
+        start = next((i for i in self.headers if rx.match(self.lines[i])), None)
+        return (0, 0) if start is None else (start, self._end(start))
+
+    def claim_table(self, index: int) -> tuple[int, int]:
+        """Line range of the index-th [[claim]] (0-based), or (0, 0) when claims are not written as tables."""
+        if index >= len(self.claim_starts):
+            return (0, 0)
+        start = self.claim_starts[index]
+        return (start, self._end(start))
+
+    def _end(self, start: int) -> int:
+        return next((i for i in self.headers if i > start), len(self.lines))
+
+    def key_line(self, key: str, span: tuple[int, int] | None = None) -> int:
+        """1-based line of ``key = …`` inside span (default: before the first table header)."""
+        start, end = span if span and span != (0, 0) else (0, self.headers[0] if self.headers else len(self.lines))
+        rx = re.compile(rf"^\s*[\"']?{re.escape(str(key))}[\"']?\s*=")
+        found = next((i + 1 for i in range(start, end) if rx.search(self.lines[i])), 0)
+        if found or span is None:
+            return found
+        return span[0] + 1 if span != (0, 0) else 0  # a key written inline: the table's header
 
     def fail(self, line: int, message: str):
         raise ClaimFileError(f"{self.where(line)}: {message}")
 
 
-def _check_name(f: _File, name: str, taken: dict, what: str):
-    line = f.key_line(name)
-    if not isinstance(name, str) or not _IDENT.match(name) or keyword.iskeyword(name):
-        f.fail(line, f"{what} name {name!r} is not a valid identifier")
+def _check_name(f: _File, name: str, line: int, taken: dict, what: str):
+    problem = name_problem(name)
+    if problem:
+        f.fail(line, f"{what} name {problem}")
     if name in CALLS:
         f.fail(line, f"{what} name {name!r} is a function of the vocabulary")
     if name in taken:
@@ -241,9 +396,9 @@ def load_toml(path: Path) -> list[Claim]:
     a claim whose expressions are outside the vocabulary is returned with ``error`` set."""
     f, data, scope, relations = _read(path)
     claims = data.get("claim", [])
-    if not isinstance(claims, list):
+    if not isinstance(claims, list) or not all(isinstance(c, dict) for c in claims):
         f.fail(f.key_line("claim"), "claims are written as [[claim]] tables")
-    return [_claim(f, c, scope, tuple(relations)) for c in claims]
+    return [_claim(f, c, i, scope, tuple(relations)) for i, c in enumerate(claims)]
 
 
 def load_scope(path: Path) -> Scope:
@@ -263,44 +418,51 @@ def _read(path: Path):
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClaimFileError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ClaimFileError(f"{path}: not usable TOML: nested too deeply") from None
     for key in data:
         if key not in _TOP_KEYS:
-            f.fail(f.key_line(key) or _line_of(f.lines, rf"^\s*\[+{re.escape(key)}"), f"unknown section or key {key!r}; "
-                   f"expected {', '.join(sorted(_TOP_KEYS))}")
+            f.fail(f.key_line(key) or f.table(key)[0] + (f.table(key) != (0, 0)),
+                   f"unknown section or key {key!r}; expected {', '.join(sorted(_TOP_KEYS))}")
 
     scope, taken = Scope(), {}
     for name in _list(f, data, "dims"):
-        _check_name(f, name, taken, "dimension")
+        _check_name(f, name, f.key_line("dims"), taken, "dimension")
         scope.dims[name] = E.dims(name)[0]
     for name in _list(f, data, "functions"):
-        _check_name(f, name, taken, "function")
+        _check_name(f, name, f.key_line("functions"), taken, "function")
+        if name + PRIME_SUFFIX in taken:
+            f.fail(f.key_line("functions"), f"function name {name!r}: its derivative's name "
+                   f"{name + PRIME_SUFFIX!r} is already used as a {taken[name + PRIME_SUFFIX]}")
         g, g_prime = E.elementwise(name)
         scope.generics[name], scope.generics[name + PRIME_SUFFIX] = g, g_prime
         taken[name + PRIME_SUFFIX] = "function"
     relations = []
     for text in _list(f, data, "relations"):
         try:
+            if not isinstance(text, str):
+                raise ExpressionError(f"a relation is a string such as \"m > n\", got {text!r}")
             relations.append(parse_relation(text, scope.dims))
         except ExpressionError as exc:
-            f.fail(_line_of(f.lines, re.escape(text)), str(exc))
+            written = next((i + 1 for i, line in enumerate(f.lines) if isinstance(text, str) and text in line), 0)
+            f.fail(written or f.key_line("relations"), str(exc))
 
-    assume = data.get("assume", {})
-    if not isinstance(assume, dict):
-        f.fail(f.key_line("assume"), "[assume] must be a table")
-    symbols = data.get("symbols", {})
-    if not isinstance(symbols, dict):
-        f.fail(f.key_line("symbols"), "[symbols] must be a table")
+    assume = _table(f, data, "assume")
+    symbols = _table(f, data, "symbols")
+    symbols_span, assume_span = f.table("symbols"), f.table("assume")
     for name, dims_ in symbols.items():
-        _check_name(f, name, taken, "symbol")
-        line = f.key_line(name)
+        line = f.key_line(name, symbols_span)
+        _check_name(f, name, line, taken, "symbol")
         if not (isinstance(dims_, list) and len(dims_) == 2):
             f.fail(line, f"symbol {name}: expected [rows, cols], got {dims_!r}")
         shape = [_dim(f, line, name, d, scope.dims) for d in dims_]
         props = assume.get(name, [])
         props = [props] if isinstance(props, str) else props
+        if not isinstance(props, list) or not all(isinstance(p, str) for p in props):
+            f.fail(f.key_line(name, assume_span), f"assumptions on {name}: a name or a list of names, got {props!r}")
         bad = [p for p in props if p not in ASSUMPTIONS]
         if bad:
-            f.fail(f.key_line(name, _line_of(f.lines, r"^\s*\[assume\]")), f"unknown assumption {bad[0]!r} "
+            f.fail(f.key_line(name, assume_span), f"unknown assumption {bad[0]!r} "
                    f"on {name}; known: {', '.join(sorted(ASSUMPTIONS))}")
         try:
             scope.symbols[name] = E.matrix(name, *shape, assume=props)
@@ -308,12 +470,13 @@ def _read(path: Path):
             f.fail(line, str(exc))
     for name in assume:
         if name not in scope.symbols:
-            f.fail(f.key_line(name, _line_of(f.lines, r"^\s*\[assume\]")), f"assumption on undeclared symbol {name!r}")
+            f.fail(f.key_line(name, assume_span), f"assumption on undeclared symbol {name!r}")
 
-    define = data.get("define", {})
+    define = _table(f, data, "define")
+    define_span = f.table("define")
     for name, body in define.items():
-        _check_name(f, name, taken, "defined name")
-        line = f.key_line(name, _line_of(f.lines, r"^\s*\[define\]"))
+        line = f.key_line(name, define_span)
+        _check_name(f, name, line, taken, "defined name")
         try:
             scope.defines[name] = E.define(name, parse_expression(body, scope))
         except ExpressionError as exc:
@@ -324,7 +487,14 @@ def _read(path: Path):
 def _list(f: _File, data: dict, key: str) -> list:
     value = data.get(key, [])
     if not isinstance(value, list):
-        f.fail(f.key_line(key), f"{key} must be a list")
+        f.fail(f.key_line(key) or f.table(key)[0] + 1, f"{key} must be a list")
+    return value
+
+
+def _table(f: _File, data: dict, key: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        f.fail(f.key_line(key), f"[{key}] must be a table")
     return value
 
 
@@ -336,37 +506,50 @@ def _dim(f: _File, line: int, name: str, d, dims: dict):
     f.fail(line, f"symbol {name}: {d!r} is neither a declared dimension nor a positive integer")
 
 
-def _claim(f: _File, raw: dict, scope: Scope, relations) -> Claim:
+def _claim(f: _File, raw: dict, index: int, scope: Scope, relations) -> Claim:
+    span = f.claim_table(index)
+    header = span[0] + 1 if span != (0, 0) else f.key_line("claim")
     cid = raw.get("id")
-    if not isinstance(cid, str) or not cid:
-        f.fail(f.key_line("kind"), "a [[claim]] without an id")
-    line = _line_of(f.lines, rf"^\s*id\s*=\s*[\"']{re.escape(cid)}[\"']")
+    if not isinstance(cid, str) or not cid.strip():
+        f.fail(header, f"claim {index + 1} of the file ([[claim]] at line {header}) has no id"
+               if header else f"claim {index + 1} of the file has no id")
+    line = f.key_line("id", span) or header
     where = f.where(line)
     kind = raw.get("kind")
     if kind not in _CLAIM_KEYS:  # "code" claims carry a program: Python claim modules only
-        f.fail(line, f"claim {cid}: kind must be one of {', '.join(_CLAIM_KEYS)}, not {kind!r}"
-               + (" (code claims run a program: write them in a Python claim module)" if kind == "code" else ""))
+        f.fail(f.key_line("kind", span) or line, f"claim {cid}: kind must be one of {', '.join(_CLAIM_KEYS)}, "
+               f"not {kind!r}" + (" (code claims run a program: write them in a Python claim module)"
+                                  if kind == "code" else ""))
     required, optional = _CLAIM_KEYS[kind]
     allowed = required | optional | _COMMON_KEYS
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        f.fail(f.key_line(unknown[0], line - 1), f"claim {cid}: unknown key {unknown[0]!r} for a {kind} claim")
+        f.fail(f.key_line(unknown[0], span), f"claim {cid}: unknown key {unknown[0]!r} for a {kind} claim")
     missing = sorted(required - set(raw))
     if missing:
         f.fail(line, f"claim {cid}: a {kind} claim needs {', '.join(missing)}")
     expect = raw.get("expect")
     if expect not in (None, "holds", "fails"):
-        f.fail(f.key_line("expect", line - 1), f"claim {cid}: expect must be 'holds' or 'fails'")
-    common = dict(id=cid, kind=kind, source=str(raw.get("source", "")), expect=expect,
-                  note=str(raw.get("note", "")), relations=relations, origin=where)
+        f.fail(f.key_line("expect", span), f"claim {cid}: expect must be 'holds' or 'fails'")
+    for key in ("source", "note"):
+        if not isinstance(raw.get(key, ""), str):
+            f.fail(f.key_line(key, span), f"claim {cid}: {key} must be a string")
+    common = dict(id=cid, kind=kind, source=raw.get("source", ""), expect=expect,
+                  note=raw.get("note", ""), relations=relations, origin=where)
 
     fields, key = {}, None
     try:
         if kind == "value":
             key = "expr"
             fields["expr"] = parse_expression(raw["expr"], scope)
-            fields.update(at=_at(raw["at"], cid), equals=_numbers(raw["equals"], "equals"),
-                          tolerance=float(_numbers(raw.get("tolerance", 1e-9), "tolerance")))
+            fields.update(at=raw["at"], equals=raw["equals"], tolerance=raw.get("tolerance", 1e-9))
+            key = "at"
+            if not isinstance(raw["at"], dict):
+                raise ExpressionError("at must be a table of values, e.g. at = {x = 2.0}")
+            problem = value_problem(Claim(**common, **fields))
+            if problem:
+                key = problem[0]
+                raise ExpressionError(problem[1])
         elif kind == "derivation":
             key = "steps"
             if not isinstance(raw["steps"], list):
@@ -379,7 +562,7 @@ def _claim(f: _File, raw: dict, scope: Scope, relations) -> Claim:
                 else:
                     fields[key] = parse_expression(raw[key], scope)
     except ExpressionError as exc:
-        key_line = f.key_line(key, line - 1) if key else line
+        key_line = f.key_line(key, span) if key else line
         return Claim(**common | {"origin": f.where(key_line)},
                      error=f"{f.where(key_line)}: claim {cid}, {key}: {exc}")
     return Claim(**common, **fields)
@@ -392,26 +575,3 @@ def _named(value, scope: Scope, key: str):
     if found is None:
         raise ExpressionError(f"{key} must name a declared symbol or defined name: {value!r}")
     return found
-
-
-def _numbers(value, key: str):
-    """A number or a (nested) list of numbers, as a value claim states them."""
-    ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
-        isinstance(value, list) and value and all(_is_numbers(v) for v in value))
-    if not ok:
-        raise ExpressionError(f"{key} must be a number or a list of rows of numbers, got {value!r}")
-    return value
-
-
-def _is_numbers(v) -> bool:
-    try:
-        _numbers(v, "")
-        return True
-    except ExpressionError:
-        return False
-
-
-def _at(value, cid: str) -> dict:
-    if not isinstance(value, dict):
-        raise ExpressionError("at must be a table of values, e.g. at = {x = 2.0}")
-    return {k: _numbers(v, f"at.{k}") for k, v in value.items()}
