@@ -5,14 +5,36 @@ defined intermediates, the functions of the vocabulary and the claim
 constructors.  ``sum`` and ``abs`` shadow builtins on ``from derivcheck import *``;
 prefer explicit imports.
 """
-from .claims import Claim, Kernel, derivation, directional, gradient, identity, jacobian, value
-from .expr import Expr, ShapeError, Symbol, define, dims, elementwise, matrix
-from .verdict import HOLDS, VERDICTS, Result, Verdict
-from .vocabulary import (abs, cos, det, diag, exp, eye, grad, inner, inv, log, ones, relu, sigmoid, sin,
-                         softmax, sqrt, step, sum, tanh, trace, zeros)
-from .vocabulary import jacobian as jacobian_of
+import importlib
 
 __version__ = "0.1.0"
+
+# The API is imported on first use (PEP 562), so that `derivcheck --help` does not wait for SymPy.
+_EXPORTS = {
+    **dict.fromkeys(("Claim", "Kernel", "derivation", "directional", "gradient", "identity", "jacobian", "value"),
+                    "claims"),
+    **dict.fromkeys(("Expr", "ShapeError", "Symbol", "define", "dims", "elementwise", "matrix"), "expr"),
+    **dict.fromkeys(("HOLDS", "VERDICTS", "Result", "Verdict"), "verdict"),
+    **dict.fromkeys(("abs", "cos", "det", "diag", "exp", "eye", "grad", "inner", "inv", "log", "ones", "relu",
+                     "sigmoid", "sin", "softmax", "sqrt", "step", "sum", "tanh", "trace", "zeros"), "vocabulary"),
+}
+_RENAMED = {"jacobian_of": ("vocabulary", "jacobian")}
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name], name
+    elif name in _RENAMED:
+        module, attr = _RENAMED[name]
+    else:
+        raise AttributeError(f"module 'derivcheck' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS, *_RENAMED])
 
 __all__ = [
     "dims", "matrix", "define", "elementwise", "Expr", "Symbol", "ShapeError",

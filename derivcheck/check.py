@@ -321,6 +321,14 @@ def _check_value(claim: Claim, seed: int, limits: Limits) -> Verdict:
         raise E.ShapeError(f"no size given for dimension {', '.join(unsized)}")
     sizes = {dims[k]: int(claim.at[k]) for k in dims}
     E.shape(claim.expr)
+    try:
+        with time_limit(limits.exact):
+            return _evaluate_value(claim, seed, symbols, sizes)
+    except StageTimeout:
+        return Verdict("inconclusive", f"time limit of {limits.exact:g} s reached evaluating the worked example")
+
+
+def _evaluate_value(claim: Claim, seed: int, symbols: dict, sizes: dict) -> Verdict:
     with mpmath.workdps(50):
         values = {k: _to_mp_value(claim.at[k]) for k in symbols}
         for k, s in symbols.items():

@@ -37,7 +37,8 @@ def test_committed_kernel_is_what_regeneration_produces(checked, name):
     claims, results = checked
     committed = (KERNEL_DIR / f"{name}.py").read_text(encoding="utf-8")
     assert generate(KERNELS[name], claims, results) == committed, \
-        f"derivcheck/kernels/{name}.py differs from its regeneration: run `python -m derivcheck all`"
+        f"derivcheck/kernels/{name}.py differs from its regeneration: run " \
+        "`python -m derivcheck kernels --out derivcheck/kernels`"
 
 
 @pytest.mark.parametrize("name", sorted(k for k in KERNELS if KERNELS[k].replaces))
