@@ -37,6 +37,9 @@ def test_the_wheel_ships_the_catalog_and_the_templates(installed):
     assert {p.name for p in (ROOT / "identities").glob("*.py")} <= shipped and "README.md" in shipped
     assert (installed / "derivcheck" / "templates" / "report.html").exists()
     assert (installed / "derivcheck" / "kernels" / "_runtime.py").exists()
+    sources = {p.relative_to(ROOT) for p in (ROOT / "derivcheck").rglob("*") if p.suffix in (".py", ".lark", ".j2")}
+    missing = [str(p) for p in sources if not (installed / p).exists()]
+    assert not missing, f"not in the wheel (add the package to pyproject.toml's packages): {missing}"
 
 
 def test_the_installed_package_checks_its_catalog_from_any_folder(installed, tmp_path):
