@@ -122,37 +122,29 @@ def discover(directory: Path, skipped: list | None = None) -> list[Path]:
 # ---------------------------------------------------------------- importing a Python claim file
 
 
-class _ImportTimeout(BaseException):
-    """Raised by the alarm inside a module being imported (a BaseException, so that the module's
-    own ``except Exception`` does not swallow it)."""
-
-
 @contextlib.contextmanager
 def _contained(seconds: float):
     """While a claim module runs: its stdout goes to stderr (Python-level and file descriptor 1),
-    an alarm interrupts it after ``seconds`` and repeats, and a real Ctrl-C is told apart from a
-    KeyboardInterrupt the module raises itself (``state["interrupted"]``)."""
-    state = {"interrupted": False}
-    main = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-    previous = {}
-    if main:
-        def on_alarm(signum, frame):
-            raise _ImportTimeout()
+    it is interrupted after ``seconds`` (timelimit.py: a BaseException, which the module's own
+    ``except Exception`` cannot swallow), and a real Ctrl-C is told apart from a KeyboardInterrupt
+    the module raises itself (``state["interrupted"]``)."""
+    from .timelimit import time_limit
 
+    state = {"interrupted": False}
+    previous = None
+    if threading.current_thread() is threading.main_thread():
         def on_interrupt(signum, frame):
             state["interrupted"] = True
             raise KeyboardInterrupt
 
-        previous = {signal.SIGALRM: signal.signal(signal.SIGALRM, on_alarm),
-                    signal.SIGINT: signal.signal(signal.SIGINT, on_interrupt)}
-        signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)
+        previous = signal.signal(signal.SIGINT, on_interrupt)
     sys.stdout.flush()
     saved_fd = None
     with contextlib.suppress(OSError, ValueError):
         saved_fd = os.dup(1)
         os.dup2(2, 1)
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(sys.stderr), time_limit(seconds):
             yield state
     finally:
         with contextlib.suppress(Exception):
@@ -160,10 +152,8 @@ def _contained(seconds: float):
         if saved_fd is not None:
             os.dup2(saved_fd, 1)
             os.close(saved_fd)
-        if main:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _line_in(path: Path, exc: BaseException) -> int:
@@ -176,6 +166,8 @@ def _import(path: Path, seconds: float):
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ClaimFileError(f"{path}: cannot be imported as a Python module")
+    from .timelimit import StageTimeout
+
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -189,7 +181,7 @@ def _import(path: Path, seconds: float):
     except SystemExit as exc:
         raise ClaimFileError(f"{path}:{_line_in(path, exc)}: the module called sys.exit({exc.code!r}) while "
                              "being loaded; a claim module only defines CLAIMS") from None
-    except _ImportTimeout:
+    except StageTimeout:
         raise ClaimFileError(f"{path}: loading it took more than {seconds:g} s and was stopped (a Python claim "
                              "file is a program that runs when loaded; --time-limit sets this bound)") from None
     except BaseException as exc:  # anything a module raises is a problem of that file, named with its line
