@@ -35,6 +35,8 @@ def installed(tmp_path_factory):
 def test_the_wheel_ships_the_catalog_and_the_templates(installed):
     shipped = {p.name for p in (installed / "derivcheck" / "identities").iterdir()}
     assert {p.name for p in (ROOT / "identities").glob("*.py")} <= shipped and "README.md" in shipped
+    declarations = {p.name for p in (ROOT / "identities" / "declarations").glob("*.toml")}
+    assert declarations <= {p.name for p in (installed / "derivcheck" / "identities" / "declarations").glob("*")}
     assert (installed / "derivcheck" / "templates" / "report.html").exists()
     assert (installed / "derivcheck" / "kernels" / "_runtime.py").exists()
     sources = {p.relative_to(ROOT) for p in (ROOT / "derivcheck").rglob("*") if p.suffix in (".py", ".lark", ".j2")}
