@@ -2,11 +2,12 @@
 
 The key of a result is a SHA-256 over everything the verdict depends on:
 
-- the claim: its id (instances are drawn from the seed and the id), kind and
-  every expression as a hash of its tree, so definitions, the shapes and
-  assumptions of its symbols, generic functions, worked-example numbers and
-  size relations are all in it; not its source, note, ``expect`` or line,
-  which the result is re-labelled with;
+- the claim: every field (its id — instances are drawn from the seed and the
+  id —, kind, each expression as a hash of its tree, so definitions, the
+  shapes and assumptions of its symbols and generic functions are in it,
+  worked-example numbers, size relations); not its source, note, ``expect``,
+  line or LaTeX, which the result is re-labelled with.  A claim carrying a
+  program (``code`` claims) is never cached: a program cannot be keyed;
 - the run: the seed, the time limits, whether proofs are tried and whether the
   convergence curves (drawn only in reports) are computed;
 - the code: the text of every Python file of the derivcheck package, and the
@@ -123,27 +124,47 @@ def expression_hash(e, memo: dict) -> str:
     return memo[id(e)]
 
 
-def _claim_content(claim) -> list[str]:
+LABELS = frozenset({"source", "note", "expect", "origin", "latex"})  # what a result is re-labelled with
+
+
+class _Unkeyable(Exception):
+    """A claim field whose content cannot be written down (a program): the claim is always checked."""
+
+
+def _field_text(value, memo: dict) -> str:
     from . import expr as E
+    import sympy
 
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    if isinstance(value, E.Expr):
+        return expression_hash(value, memo)
+    if isinstance(value, sympy.Basic):
+        return sympy.srepr(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ",".join(_field_text(v, memo) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k!r}:{_field_text(v, memo)}" for k, v in sorted(value.items(), key=str)) + "}"
+    raise _Unkeyable(type(value).__name__)
+
+
+def _claim_content(claim) -> list[str]:
+    """Every field of the claim but its labels: a field added to Claim later is keyed too, and one
+    that cannot be written down (such as a code claim's program) makes the claim uncacheable."""
     memo: dict = {}
-    parts = [f"id={claim.id!r}", f"kind={claim.kind}"]
-    for name in ("lhs", "rhs", "f", "wrt", "claimed", "direction", "expr"):
-        v = getattr(claim, name)
-        if isinstance(v, E.Expr):
-            parts.append(f"{name}={expression_hash(v, memo)}")
-    parts.append("steps=" + ",".join(expression_hash(s, memo) for s in claim.steps))
-    parts.append("at=" + json.dumps(claim.at, sort_keys=True, default=repr))
-    parts.append(f"equals={json.dumps(claim.equals, default=repr)} tolerance={claim.tolerance!r}")
-    parts.append("relations=" + ",".join(_atom(r) for r in claim.relations))
-    return parts
+    return [f"{f.name}={_field_text(getattr(claim, f.name), memo)}" for f in dataclasses.fields(claim)
+            if f.name not in LABELS]
 
 
-def claim_key(claim, seed: int, limits) -> str:
-    """The cache key of a claim's result under a run's seed and limits."""
+def claim_key(claim, seed: int, limits) -> str | None:
+    """The cache key of a claim's result under a run's seed and limits (None: never cached)."""
     run = (f"seed={seed} exact={limits.exact!r} numeric={limits.numeric!r} symbolic={limits.symbolic!r} "
            f"convergence={getattr(limits, 'convergence', False)!r}")
-    text = "\n".join([f"schema {SCHEMA}", source_fingerprint(), _versions(), run, *_claim_content(claim)])
+    try:
+        content = _claim_content(claim)
+    except _Unkeyable:
+        return None
+    text = "\n".join([f"schema {SCHEMA}", source_fingerprint(), _versions(), run, *content])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -252,7 +273,7 @@ class Store:
         """{claim id: Result} for the claims whose key is stored, labelled with the claim as it is now."""
         from .verdict import Result
 
-        wanted = {keys[c.id]: c for c in claims if c.error is None}
+        wanted = {keys[c.id]: c for c in claims if c.error is None and keys.get(c.id)}
 
         def run(conn):
             found = {}
@@ -277,7 +298,7 @@ class Store:
     def put(self, items) -> None:
         """Store (key, Result) pairs whose results are not timing-dependent; prune old entries."""
         rows = [(key, pickle.dumps(r.verdict, protocol=pickle.HIGHEST_PROTOCOL), r.seconds, time.time())
-                for key, r in items if cacheable(r)]
+                for key, r in items if key and cacheable(r)]
 
         def run(conn):
             with conn:

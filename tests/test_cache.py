@@ -137,3 +137,15 @@ def test_concurrent_runs_share_one_cache(tmp_path):
     assert all("result cache not used" not in err for _, err in outs)
     again = run("check", p, "--seed", "1", cache=cache)
     assert "cache: 2 of 2 claims unchanged" in again.stderr
+
+
+def test_a_claim_carrying_a_program_is_never_cached(tmp_path):
+    import dataclasses
+
+    p = tmp_path / "c.toml"
+    p.write_text(FILE, encoding="utf-8")
+    a, _ = load_file(p)
+    assert claim_key(dataclasses.replace(a, kind="code", code=lambda: None), 0, Limits()) is None
+    store = Store(tmp_path / "cache")
+    store.put([(None, check(a, 0, Limits()))])
+    assert store.get([a], {"a": None}) == {}
