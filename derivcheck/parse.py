@@ -517,7 +517,7 @@ def _claim(f: _File, raw: dict, index: int, scope: Scope, relations) -> Claim:
     where = f.where(line)
     kind = raw.get("kind")
     if kind not in _CLAIM_KEYS:  # "code" claims carry a program: Python claim modules only
-        f.fail(f.key_line("kind", span) or line, f"claim {cid}: kind must be one of {', '.join(_CLAIM_KEYS)}, "
+        f.fail(line, f"claim {cid}: kind must be one of {', '.join(_CLAIM_KEYS)}, "
                f"not {kind!r}" + (" (code claims run a program: write them in a Python claim module)"
                                   if kind == "code" else ""))
     required, optional = _CLAIM_KEYS[kind]
