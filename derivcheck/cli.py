@@ -325,7 +325,8 @@ def _kernels(loaded, args) -> int:
     """Check the claims the kernels are generated from, then write the kernel modules into --out."""
     from .codegen import write_kernels
 
-    needed = {cid for k in loaded.kernels for cid in k.gradients.values()}
+    # the claims whose formulas a kernel uses, and the document's own formulas it replaces (named with their verdicts)
+    needed = {cid for k in loaded.kernels for cid in (*k.gradients.values(), *k.replaces.values())}
     claims = [c for c in _select(loaded.claims, args.only) if c.id in needed]  # a kernel not covered is left as it is
     if not loaded.kernels:
         _say("derivcheck: the catalog declares no kernels (KERNELS in its Python modules)")
