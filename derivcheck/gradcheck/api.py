@@ -223,7 +223,7 @@ def _variable(problem: Problem, checker: Checker, name: str, raw_at, ctx) -> Row
         where = [tuple(int(i) for i in idx) for idx in np.argwhere(bad)[:6]]
         return Row(name, "wrong", evidence="the gradient is not finite", where=f"entries {where}", shape=shape)
     fix = (lambda g: np.asarray(g).reshape(shape))
-    outcome = checker.decide(name, lambda pt: fix(raw_at(pt)[name]).astype(np.result_type(G.dtype, np.float32)))
+    outcome = checker.decide(name, lambda pt: fix(raw_at(pt)[name]).astype(np.result_type(G.dtype, np.float32), copy=False))
     row = _row(name, shape, outcome, checker)
     if outcome.status == "wrong":
         finding = explain(checker, outcome, name, outcome.claimed, ctx)
