@@ -18,6 +18,7 @@ import numpy as np
 from . import expr as E
 from .assumptions import UnsatisfiableError, sampler_for, size_assignments
 from .claims import Claim
+from .conventions import check_convention
 from .evaluate import Env, EvaluationError, evaluate
 from .diagnose import diagnose
 from .exact import SIZE_POOL, exact_stage
@@ -86,10 +87,11 @@ def _gradient(claim: Claim) -> list[Comparison]:
     # d/dt f(wrt + tV), one scalar derivative instead of one per entry of wrt.
     # Equal for random V (at 50 digits) iff equal as matrices; a failure is then
     # shown entry by entry with the full gradient.
+    convention = check_convention(claim.convention, claim.wrt)  # what ∂f/∂X means for a symmetric X
     v = _direction_for(claim.wrt)
-    pair = (E.Inner(claim.claimed, v), E.Directional(claim.f, claim.wrt, v))
+    pair = (E.Inner(claim.claimed, v), E.Directional(claim.f, claim.wrt, convention.direction(v)))
     return [Comparison(pair, pair, "<claimed, V> against the directional derivative of f along a random V",
-                       explain=(claim.claimed, truth))]
+                       explain=(claim.claimed, convention.truth(truth)))]
 
 
 def _jacobian(claim: Claim) -> list[Comparison]:
@@ -111,11 +113,44 @@ def _directional(claim: Claim) -> list[Comparison]:
     return [_same_shape(claim.claimed, truth, "claimed differential", "true differential")]
 
 
+def _hessian(claim: Claim) -> list[Comparison]:
+    rows, cols = E.shape(claim.wrt)
+    if 1 not in (rows, cols):
+        raise E.ShapeError(f"a Hessian needs a vector, but {claim.wrt.name} has shape {E.fmt_shape((rows, cols))}; "
+                           "for a matrix, state the second differential (kind second_differential)")
+    g = E.Grad(claim.f, claim.wrt)
+    truth = E.Jacobian(g, claim.wrt)
+    st, sc = E.shape(truth), E.shape(claim.claimed)
+    if st != sc:
+        raise E.ShapeError(f"the claimed Hessian has shape {E.fmt_shape(sc)}, but ∂²f/∂{claim.wrt.name}² has shape "
+                           f"{E.fmt_shape(st)}")
+    v = _direction_for(claim.wrt)
+    pair = (E.MatMul(claim.claimed, _column(v)), _column(E.Directional(g, claim.wrt, v)))
+    return [Comparison(pair, pair, "H v against the directional derivative of the gradient along a random v",
+                       explain=(claim.claimed, truth))]
+
+
+def _second_differential(claim: Claim) -> list[Comparison]:
+    if len(claim.directions) != 2:
+        raise E.ShapeError("a second differential needs two directions, such as directions = [\"V\", \"W\"]")
+    for d in claim.directions:
+        if not isinstance(d, E.Symbol) or E.shape(d) != E.shape(claim.wrt):
+            raise E.ShapeError(f"the directions must be symbols of {claim.wrt.name}'s shape "
+                               f"{E.fmt_shape(E.shape(claim.wrt))}")
+        if d.name in E.symbols_of(claim.f):
+            raise E.ShapeError(f"the direction {d.name} occurs in f")
+    v, w = claim.directions
+    truth = E.Directional(E.Directional(claim.f, claim.wrt, v), claim.wrt, w)
+    return [_same_shape(claim.claimed, truth, "claimed second differential", "true second differential")]
+
+
 _COMPARISONS = {
     "identity": _identity,
     "gradient": _gradient,
     "jacobian": _jacobian,
     "directional": _directional,
+    "hessian": _hessian,
+    "second_differential": _second_differential,
 }
 
 
@@ -367,6 +402,8 @@ _KINDS = {
     "gradient": _check_comparisons,
     "jacobian": _check_comparisons,
     "directional": _check_comparisons,
+    "hessian": _check_comparisons,
+    "second_differential": _check_comparisons,
     "derivation": _check_derivation,
     "value": _check_value,
     "code": check_code,  # a program's gradients, by gradcheck in spec mode

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 
 from .expr import Expr, as_expr
 
-__all__ = ["Claim", "Kernel", "KINDS", "PROVABLE_KINDS", "identity", "gradient", "jacobian", "directional", "value", "derivation"]
+__all__ = ["Claim", "Kernel", "KINDS", "PROVABLE_KINDS", "identity", "gradient", "jacobian", "directional", "value",
+           "derivation", "hessian", "second_differential"]
 
-KINDS = ("identity", "gradient", "jacobian", "directional", "value", "derivation", "code")
-PROVABLE_KINDS = ("identity", "gradient", "jacobian", "directional", "derivation")  # all but worked numbers
+KINDS = ("identity", "gradient", "jacobian", "directional", "value", "derivation", "code", "hessian",
+         "second_differential")
+PROVABLE_KINDS = ("identity", "gradient", "jacobian", "directional", "derivation", "hessian",
+                  "second_differential")  # all but worked numbers and programs
 EXPECTATIONS = ("holds", "fails")
 
 
@@ -34,6 +37,10 @@ class Claim:
     wrt: Expr | None = None
     claimed: Expr | None = None
     direction: Expr | None = None
+    # gradient: what a derivative w.r.t. a symmetric matrix means (conventions.py; "" entry by entry)
+    convention: str = ""
+    # second_differential: the two directions V, W of d²f[V, W]
+    directions: tuple = ()
     # value
     expr: Expr | None = None
     at: dict = field(default_factory=dict)
@@ -88,6 +95,18 @@ def gradient(id: str, f, wrt, claimed, **kw) -> Claim:
 def jacobian(id: str, f, wrt, claimed, **kw) -> Claim:
     """claimed == ∂f/∂wrt for vectors (numerator layout: J_ij = ∂f_i/∂x_j)."""
     return Claim(id, "jacobian", f=as_expr(f), wrt=wrt, claimed=as_expr(claimed), **_common(kw))
+
+
+def hessian(id: str, f, wrt, claimed, **kw) -> Claim:
+    """claimed == ∂²f/∂x∂xᵀ for a scalar f and a vector x (n × n)."""
+    return Claim(id, "hessian", f=as_expr(f), wrt=wrt, claimed=as_expr(claimed), **_common(kw))
+
+
+def second_differential(id: str, f, wrt, directions, claimed, **kw) -> Claim:
+    """The second differential d²f[V, W] = d/ds d/dt f(wrt + tV + sW) at 0 is ``claimed`` (bilinear in the two
+    direction symbols V, W of wrt's shape): second derivatives w.r.t. a matrix without 4-index objects."""
+    return Claim(id, "second_differential", f=as_expr(f), wrt=wrt, directions=tuple(directions),
+                 claimed=as_expr(claimed), **_common(kw))
 
 
 def directional(id: str, f, wrt, direction, claimed, **kw) -> Claim:

@@ -25,6 +25,7 @@ import mpmath
 import sympy
 
 from . import expr as E
+from .conventions import CONVENTIONS
 from .assumptions import UnsatisfiableError, by_strength, closure, sampler_for, size_assignments
 from .evaluate import evaluate
 from .exact import DIGITS, SIZE_POOL, exact_stage
@@ -43,8 +44,13 @@ def sides(claim, broken_step: int | None = None):
     For a derivation: the first broken step against the line before it."""
     if claim.kind == "derivation" and broken_step is not None:
         return claim.steps[broken_step], claim.steps[broken_step - 1]
-    if claim.kind == "gradient":
-        return claim.claimed, E.Grad(claim.f, claim.wrt)
+    if claim.kind == "gradient":  # in the claim's convention for a symmetric wrt (conventions.py)
+        return claim.claimed, CONVENTIONS[claim.convention].truth(E.Grad(claim.f, claim.wrt))
+    if claim.kind == "hessian":
+        return claim.claimed, E.Jacobian(E.Grad(claim.f, claim.wrt), claim.wrt)
+    if claim.kind == "second_differential":
+        return claim.claimed, E.Directional(E.Directional(claim.f, claim.wrt, claim.directions[0]), claim.wrt,
+                                            claim.directions[1])
     if claim.kind == "jacobian":
         return claim.claimed, E.Jacobian(claim.f, claim.wrt)
     if claim.kind == "directional":
@@ -460,7 +466,7 @@ def diagnose(claim, seed: int = 0, broken_step: int | None = None) -> Diagnosis 
     if found is None and _shape(c) is not None and _shape(c) != _shape(t):
         found = Diagnosis("shape", f"wrong shape: the claimed side is {E.fmt_shape(_shape(c))}, the true one "
                                    f"{E.fmt_shape(_shape(t))}, and no transpose, diagonal or index repair explains it")
-    if claim.kind == "gradient" and broken_step is None:
+    if claim.kind == "gradient" and broken_step is None and not claim.convention:  # the entrywise gradient
         truth = _true_gradient(claim, seed)
         if truth:
             if found is None:

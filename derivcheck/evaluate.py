@@ -8,8 +8,13 @@
 
 One rule per node type (``_RULES``), written once for all arithmetics: NumPy
 broadcasting and ``@`` work on object arrays too.  What differs between them
-(elementwise functions, softmax, det, inv, derivatives) is in ``Backend``.
-Every value is a 2-D array.
+(elementwise and matrix functions, softmax, det, inv, derivatives, how a value
+is compared) is in ``Backend``.  Every value is a 2-D array.
+
+Where an argument must stay (off a kink, inside a domain, away from a tie of a
+max, off the negative real axis for logm) is said by a *watcher*: an object
+with a ``name`` and ``admits(float64 argument) -> bool``; ``evaluate`` collects
+(watcher, argument) pairs for the samplers (``_WATCHERS``, one row per node type).
 """
 from __future__ import annotations
 
@@ -22,8 +27,10 @@ import numpy as np
 import sympy
 
 from . import expr as E
+from .functions import KINK_MARGIN
+from .matrix_functions import MatrixDomainError
 
-__all__ = ["Env", "Backend", "FLOAT", "MP", "SYM", "evaluate", "entry_symbols", "EvaluationError"]
+__all__ = ["Env", "Backend", "FLOAT", "MP", "SYM", "evaluate", "entry_symbols", "EvaluationError", "WATCHED_NODES"]
 
 
 class EvaluationError(ArithmeticError):
@@ -59,6 +66,9 @@ class Backend:
     det: Callable
     inv: Callable
     derivative: Callable | None = None  # (node, env, backend) -> array; set by truth.py
+    # the plain numbers of an array (under any dual parts), on which a max picks its entry
+    values: Callable = lambda a: a
+    matrix_function: Callable | None = None  # (MatrixFunction row, array) -> array
 
 
 # ---------------------------------------------------------------- arithmetics
@@ -92,6 +102,32 @@ def _float_inv(a):
         raise EvaluationError(f"singular matrix: {exc}") from None
 
 
+def matrix_function_method(method: str):
+    """A matrix function's ``method`` (numpy, mpmath or exact), its domain errors as EvaluationError."""
+    def call(fn, a):
+        try:
+            return getattr(fn, method)(a)
+        except (MatrixDomainError, ZeroDivisionError) as exc:
+            raise EvaluationError(f"{fn.name}: {exc or 'singular matrix'}") from None
+
+    return call
+
+
+def _mp_matrix_function(fn, a):
+    out = matrix_function_method("mpmath")(fn, a)  # mpmath answers in complex numbers when it has to
+    if any(isinstance(x, mpmath.mpc) and x.imag != 0 for x in out.reshape(-1)):
+        raise EvaluationError(f"{fn.name}: the result is not real")
+    return np.vectorize(lambda x: x.real if isinstance(x, mpmath.mpc) else x, otypes=[object])(out)
+
+
+def _no_values(a):
+    raise EvaluationError("a max or min needs numbers, not symbolic entries")
+
+
+def _no_matrix_function(fn, a):
+    raise EvaluationError(f"{fn.name} has no entrywise SymPy form")
+
+
 FLOAT = Backend(
     "float64",
     float,
@@ -100,6 +136,7 @@ FLOAT = Backend(
     softmax=_float_softmax,
     det=lambda a: np.array([[np.linalg.det(a)]]),
     inv=_float_inv,
+    matrix_function=matrix_function_method("numpy"),
 )
 
 MP = Backend(
@@ -110,6 +147,7 @@ MP = Backend(
     softmax=_object_softmax(mpmath.exp),
     det=lambda a: np.array([[mpmath.det(mpmath.matrix(a.tolist()))]], dtype=object),
     inv=lambda a: np.array(mpmath.inverse(mpmath.matrix(a.tolist())).tolist(), dtype=object),
+    matrix_function=_mp_matrix_function,
 )
 
 SYM = Backend(
@@ -120,6 +158,8 @@ SYM = Backend(
     softmax=_object_softmax(sympy.exp),
     det=lambda a: np.array([[sympy.Matrix(a).det(method="berkowitz")]], dtype=object),
     inv=lambda a: np.array(sympy.Matrix(a).inv(method="LU").tolist(), dtype=object),
+    values=_no_values,
+    matrix_function=_no_matrix_function,
 )
 
 
@@ -169,6 +209,48 @@ def _as_2d(v):
     return np.asarray(v).reshape(1, 1) if np.ndim(v) == 0 else v
 
 
+_PICK = {"max": np.argmax, "min": np.argmin}  # Extreme.which -> where along an axis
+
+
+def _picked(e, a, be) -> tuple:
+    """The index array of the entries a max (min) picks: over all entries, or one per column / row."""
+    values = be.values(a)
+    if e.axis is None:
+        return np.unravel_index(_PICK[e.which](values), a.shape)
+    return (np.expand_dims(_PICK[e.which](values, axis=e.axis), e.axis),)
+
+
+def _extreme(a, e, be):
+    idx = _picked(e, a, be)
+    if e.axis is None:
+        return _as_2d(a[idx]).astype(a.dtype)
+    return np.take_along_axis(a, idx[0], axis=e.axis)
+
+
+def _extreme_mask(a, e, be):
+    idx = _picked(e, a, be)
+    out = np.full(a.shape, be.scalar(sympy.Integer(0)), dtype=be.dtype)
+    if e.axis is None:
+        out[idx] = be.scalar(sympy.Integer(1))
+    else:
+        np.put_along_axis(out, idx[0], be.scalar(sympy.Integer(1)), axis=e.axis)
+    return out
+
+
+def _matrix_power(a, k: int, be):
+    if k < 0:
+        a, k = be.inv(a), -k
+    out = _fill(be, "eye", a.shape[0], a.shape[0])
+    square = a
+    while k:  # by squaring: ⌈log₂ k⌉ products
+        if k & 1:
+            out = out @ square
+        k >>= 1
+        if k:
+            square = square @ square
+    return out
+
+
 # ---------------------------------------------------------------- rules
 
 _RULES: dict[type, Callable] = {
@@ -190,14 +272,58 @@ _RULES: dict[type, Callable] = {
     E.Inv: lambda ev, e, env, be: be.inv(ev(e.a)),
     E.Diag: lambda ev, e, env, be: _diag(ev(e.a)),
     E.Inner: lambda ev, e, env, be: _as_2d(np.sum(ev(e.a) * ev(e.b))),
+    E.Extreme: lambda ev, e, env, be: _extreme(ev(e.a), e, be),
+    E.ExtremeMask: lambda ev, e, env, be: _extreme_mask(ev(e.a), e, be),
+    E.ApplyMatrix: lambda ev, e, env, be: be.matrix_function(e.fn, ev(e.a)),
+    E.MatPow: lambda ev, e, env, be: _matrix_power(ev(e.a), _size(e.exponent, env), be),
+    E.Kron: lambda ev, e, env, be: np.kron(ev(e.a), ev(e.b)),
+    E.Vec: lambda ev, e, env, be: ev(e.a).reshape(-1, 1, order="F"),
+    E.OuterSum: lambda ev, e, env, be: ev(e.a) + ev(e.b),
 }
 for _node in (E.Grad, E.Jacobian, E.Directional):
     _RULES[_node] = lambda ev, e, env, be: be.derivative(e, env, be)
 
 
+@dataclass(frozen=True)
+class Ties:
+    """Watcher of a max or min: the two largest (smallest) candidates must differ where the max is
+    differentiated (a tie is its kink), and always for a mask, which is defined off ties only."""
+
+    name: str
+    axis: int | None
+    always: bool = False
+
+    def admits(self, arg: np.ndarray, kinks: bool = True) -> bool:
+        if not np.all(np.isfinite(arg)):
+            return False
+        if not (kinks or self.always):
+            return True
+        if self.name.startswith("min"):
+            arg = -arg
+        lines = arg.reshape(1, -1) if self.axis is None else (arg.T if self.axis == 0 else arg)
+        if lines.shape[1] < 2:
+            return True
+        top = np.sort(lines, axis=1)[:, -2:]
+        return bool(np.all((top[:, 1] - top[:, 0]) / (1.0 + np.abs(top[:, 1])) >= KINK_MARGIN))
+
+
+def _ties(ev, e):
+    return [(Ties(e.which, e.axis, isinstance(e, E.ExtremeMask)), ev(e.a))]
+
+
+_WATCHERS = {  # node type -> [(watcher, argument)] for the samplers
+    E.Apply: lambda ev, e: [(e.fn, ev(e.a))] if e.fn.watched else [],
+    E.Extreme: _ties,
+    E.ExtremeMask: _ties,
+    E.ApplyMatrix: lambda ev, e: [(e.fn, ev(e.a))],
+}
+#: the node types whose arguments may need redrawing (a singular matrix included: inv, det, powers)
+WATCHED_NODES = (E.Extreme, E.ExtremeMask, E.ApplyMatrix, E.MatPow)
+
+
 def evaluate(e: E.Expr, env: Env, backend: Backend, watch: list | None = None) -> np.ndarray:
-    """The value of ``e`` as a 2-D array.  ``watch`` collects (function, argument)
-    for functions with kinks or a restricted domain, so samplers can avoid them."""
+    """The value of ``e`` as a 2-D array.  ``watch`` collects (watcher, argument) for arguments that
+    must keep away from kinks, ties and domain boundaries, so samplers can avoid them."""
     memo: dict[int, np.ndarray] = {}
 
     def ev(node: E.Expr):
@@ -206,8 +332,8 @@ def evaluate(e: E.Expr, env: Env, backend: Backend, watch: list | None = None) -
             if backend.derivative is None and isinstance(node, (E.Grad, E.Jacobian, E.Directional)):
                 raise EvaluationError("this arithmetic has no derivative method")
             value = _RULES[type(node)](ev, node, env, backend)
-            if watch is not None and isinstance(node, E.Apply) and (node.fn.kinks or node.fn.domain != "real"):
-                watch.append((node.fn, ev(node.a)))
+            if watch is not None and type(node) in _WATCHERS:
+                watch.extend(_WATCHERS[type(node)](ev, node))
             memo[key] = value
         return memo[key]
 

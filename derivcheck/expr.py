@@ -23,10 +23,12 @@ from typing import Iterator, Union
 import sympy
 
 from .functions import ElementwiseFunction, GenericFunction, generic
+from .matrix_functions import MatrixFunction
 
 __all__ = [
     "Expr", "Symbol", "Scalar", "Defined", "Add", "Mul", "Pow", "MatMul", "Transpose",
     "Apply", "Softmax", "Sum", "Trace", "Det", "Inv", "Diag", "Inner", "Fill",
+    "Extreme", "ExtremeMask", "ApplyMatrix", "MatPow", "Kron", "Vec", "OuterSum",
     "Grad", "Jacobian", "Directional", "ShapeError", "as_expr", "shape", "walk",
     "symbols_of", "dims", "matrix", "define",
 ]
@@ -226,6 +228,68 @@ class Inner(Expr):
     b: Expr
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class Extreme(Expr):
+    """The largest (``which`` "max") or smallest ("min") entry: of all entries (axis None), of each
+    column (axis 0) or of each row (axis 1), keeping two dimensions like Sum.  Samplers keep ties apart."""
+
+    a: Expr
+    axis: int | None = None
+    which: str = "max"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ExtremeMask(Expr):
+    """1 where ``a`` attains its max (min) — over all entries, each column or each row — and 0
+    elsewhere: the derivative of Extreme (max-pooling's backward pass routes the gradient through it)."""
+
+    a: Expr
+    axis: int | None = None
+    which: str = "max"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ApplyMatrix(Expr):
+    """A matrix function (expm, logm, sqrtm: matrix_functions.py) of a square matrix."""
+
+    fn: MatrixFunction
+    a: Expr
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class MatPow(Expr):
+    """The matrix power A^k for an integer k: a number or an expression in dimension names (k, k - 1),
+    so that a claim may hold for every k (a negative k means powers of the inverse)."""
+
+    a: Expr
+    exponent: sympy.Expr
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Kron(Expr):
+    """The Kronecker product A ⊗ B: block (i, j) is A[i, j]·B."""
+
+    a: Expr
+    b: Expr
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Vec(Expr):
+    """vec(A): the columns of A stacked into one column (column-major, as in vec(AXB) = (Bᵀ ⊗ A) vec(X))."""
+
+    a: Expr
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class OuterSum(Expr):
+    """outer_sum(c, r)[i, j] = c[i] + r[j] for a column c and a row r (pairwise distances, RBF kernels):
+    the explicit spelling of what ``c + r`` would mean under NumPy broadcasting, which the vocabulary
+    refuses as ambiguous."""
+
+    a: Expr
+    b: Expr
+
+
 # ---------------------------------------------------------------- derivatives
 # Ground truth for these comes from scalar differentiation or finite
 # differences (truth.py), never from the claim's own rules.
@@ -325,6 +389,8 @@ def dims_of(*exprs: Expr) -> set[sympy.Symbol]:
                 out |= sympy.sympify(node.rows).free_symbols | sympy.sympify(node.cols).free_symbols
             elif isinstance(node, Scalar):
                 out |= node.value.free_symbols
+            elif isinstance(node, MatPow):
+                out |= sympy.sympify(node.exponent).free_symbols
     return out
 
 
@@ -422,6 +488,31 @@ def _pow_shape(e):
     return shape(e.a)
 
 
+def _extreme_shape(e):
+    r, c = shape(e.a)
+    return {None: (1, 1), 0: (1, c), 1: (r, 1)}[e.axis]
+
+
+def _matpow_shape(e):
+    k = sympy.sympify(e.exponent)
+    if not k.is_integer:
+        raise ShapeError(f"matrix power: the exponent {k} must be an integer (a number or dimension names); "
+                         "use sqrtm for the square root")
+    return _square(e, "matrix power")
+
+
+def _kron_shape(e):
+    (ra, ca), (rb, cb) = shape(e.a), shape(e.b)
+    return (ra * rb, ca * cb)
+
+
+def _outer_sum_shape(e):
+    sa, sb = shape(e.a), shape(e.b)
+    if sa[1] != 1 or sb[0] != 1:
+        raise ShapeError(f"outer_sum needs a column and a row, got {fmt_shape(sa)} and {fmt_shape(sb)}")
+    return (sa[0], sb[1])
+
+
 def _grad_shape(e):
     if shape(e.f) != (1, 1):
         raise ShapeError(f"gradient: f must be scalar, got shape {fmt_shape(shape(e.f))}")
@@ -473,6 +564,13 @@ _SHAPE_RULES = {
     Inv: lambda e: _square(e, "inv"),
     Diag: _diag_shape,
     Inner: _inner_shape,
+    Extreme: _extreme_shape,
+    ExtremeMask: lambda e: shape(e.a),
+    ApplyMatrix: lambda e: _square(e, e.fn.name),
+    MatPow: _matpow_shape,
+    Kron: _kron_shape,
+    Vec: lambda e: (shape(e.a)[0] * shape(e.a)[1], 1),
+    OuterSum: _outer_sum_shape,
     Grad: _grad_shape,
     Jacobian: _jacobian_shape,
     Directional: _directional_shape,

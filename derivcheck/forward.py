@@ -6,8 +6,10 @@ d/dt f(x + t v) at t = 0 exactly up to 50-digit rounding: the chain rule is
 applied to scalar operations only (+, ×, ÷, powers and each elementwise
 function, whose derivative comes from ``sympy.diff`` of its exact definition),
 never to the matrix-level rules a claim states (det and inv are computed by
-Gaussian elimination in Dual arithmetic, so they too reduce to scalar
-operations).  One pass per direction, so it is much faster than
+Gaussian elimination in Dual arithmetic, and expm, logm, sqrtm by series and
+iterations, so they too reduce to scalar operations).  Passes nest (dual.py:
+each pass has its own tag), so the exact stage differentiates twice: Hessians
+and second differentials.  One pass per direction, so it is much faster than
 differentiating SymPy expressions (truth.symbolic_backend), which tests use to
 cross-check this module.
 """
@@ -19,102 +21,16 @@ import mpmath
 import numpy as np
 
 from . import expr as E
-from .evaluate import MP, Backend, Env, evaluate
+from .dual import Dual, call, innermost, new_tag
+from .evaluate import MP, Backend, Env, evaluate, matrix_function_method
+from .matrix_functions import eliminate, inverse
 
 __all__ = ["Dual", "forward_backend", "directional_forward"]
 
 
-class Dual:
-    """value + derivative·ε with ε² = 0.  The derivative may be a vector (an object
-    array): then one pass carries the derivatives along many directions at once.
-    Products put the derivative first (``d * x``, not ``x * d``): an mpf on the left
-    of an array makes mpmath try to convert the array through its repr, which is slow."""
-
-    __slots__ = ("v", "d")
-
-    def __init__(self, v, d):
-        self.v, self.d = v, d
-
-    @staticmethod
-    def _parts(x):
-        return (x.v, x.d) if isinstance(x, Dual) else (x, 0)
-
-    def _scalar_ops(method):
-        # with an array operand, let NumPy broadcast and come back entry by entry
-        def op(self, o):
-            return NotImplemented if isinstance(o, np.ndarray) else method(self, o)
-
-        op.__name__ = method.__name__
-        return op
-
-    @_scalar_ops
-    def __add__(self, o):
-        ov, od = Dual._parts(o)
-        return Dual(self.v + ov, self.d + od)
-
-    __radd__ = __add__
-
-    @_scalar_ops
-    def __sub__(self, o):
-        ov, od = Dual._parts(o)
-        return Dual(self.v - ov, self.d - od)
-
-    @_scalar_ops
-    def __rsub__(self, o):
-        ov, od = Dual._parts(o)
-        return Dual(ov - self.v, od - self.d)
-
-    @_scalar_ops
-    def __mul__(self, o):
-        ov, od = Dual._parts(o)
-        return Dual(self.v * ov, self.d * ov + od * self.v)
-
-    __rmul__ = __mul__
-
-    @_scalar_ops
-    def __truediv__(self, o):
-        ov, od = Dual._parts(o)
-        return Dual(self.v / ov, (self.d * ov - od * self.v) / (ov * ov))
-
-    @_scalar_ops
-    def __rtruediv__(self, o):
-        ov, od = Dual._parts(o)
-        return Dual(ov / self.v, (od * self.v - self.d * ov) / (self.v * self.v))
-
-    def __neg__(self):
-        return Dual(-self.v, -self.d)
-
-    def __pos__(self):
-        return self
-
-    @_scalar_ops
-    def __pow__(self, o):
-        ov, od = Dual._parts(o)
-        value = self.v ** ov
-        d = self.d * (ov * self.v ** (ov - 1))
-        if isinstance(o, Dual):  # d(a^b) also has a^b log(a) b'
-            d = d + od * (value * mpmath.log(self.v))
-        return Dual(value, d)
-
-    def __rpow__(self, o):
-        return Dual(o, 0) ** self
-
-    def __repr__(self):
-        # kept cheap: mpmath builds repr(x) for its error message whenever an mpf
-        # meets a Dual (then Python falls back to Dual.__rmul__ and the like)
-        d = f"<{self.d.shape[0]} directions>" if isinstance(self.d, np.ndarray) else self.d
-        return f"Dual({self.v}, {d})"
-
-    del _scalar_ops
-
-
 def _apply(fn, a, params):
-    def one(z):
-        if isinstance(z, Dual):
-            return Dual(fn.mpmath_call(z.v, params), z.d * fn.derivative_mpmath_call(z.v, params))
-        return fn.mpmath_call(z, params)
-
-    return np.vectorize(one, otypes=[object])(a)
+    # every layer of dual parts at once: nested passes (a Hessian) need f″, f‴, … too
+    return np.vectorize(lambda z: call(fn, z, params), otypes=[object])(a)
 
 
 def _softmax(z):
@@ -124,61 +40,25 @@ def _softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _magnitude(z):
-    return abs(z.v) if isinstance(z, Dual) else abs(z)
-
-
-def _eliminate(a: np.ndarray, rhs: np.ndarray | None):
-    """Gaussian elimination with partial pivoting in whatever scalar arithmetic the
-    entries have (mpmath or Dual); returns det(a) and, if given, a⁻¹·rhs."""
-    a = a.copy()
-    size = a.shape[0]
-    x = None if rhs is None else rhs.copy()
-    det = mpmath.mpf(1)
-    for col in range(size):
-        pivot = max(range(col, size), key=lambda r: _magnitude(a[r, col]))
-        if _magnitude(a[pivot, col]) == 0:
-            if x is not None:
-                raise ZeroDivisionError("singular matrix")
-            return mpmath.mpf(0), None
-        if pivot != col:
-            a[[col, pivot]] = a[[pivot, col]]
-            if x is not None:
-                x[[col, pivot]] = x[[pivot, col]]
-            det = -det
-        det = det * a[col, col]
-        for r in range(col + 1, size):
-            factor = a[r, col] / a[col, col]
-            a[r, col:] = a[r, col:] - factor * a[col, col:]
-            if x is not None:
-                x[r] = x[r] - factor * x[col]
-    if x is not None:
-        for r in reversed(range(size)):
-            x[r] = (x[r] - (a[r, r + 1:] @ x[r + 1:] if r + 1 < size else 0)) / a[r, r]
-    return det, x
-
-
 def _det(a):
-    return np.array([[_eliminate(a, None)[0]]], dtype=object)
+    return np.array([[eliminate(a, None)[0]]], dtype=object)
 
 
-def _inv(a):
-    identity = np.full(a.shape, mpmath.mpf(0), dtype=object)
-    np.fill_diagonal(identity, mpmath.mpf(1))
-    return _eliminate(a, identity)[1]
+_values = np.vectorize(innermost, otypes=[object])
 
 
 def _seeded_pass(f: E.Expr, wrt: E.Expr, seeds: np.ndarray, env: Env, backend: Backend) -> np.ndarray:
     """Evaluate f with wrt's entries as Dual(value, seed); the derivative parts of the result."""
     base = evaluate(wrt, env, backend)
+    tag = new_tag()  # larger than any tag in base: this pass's derivatives never mix with an outer pass's
     seeded = np.empty(base.shape, dtype=object)
     for idx in np.ndindex(*base.shape):
-        seeded[idx] = Dual(base[idx], seeds[idx])
+        seeded[idx] = Dual(base[idx], seeds[idx], tag)
     moved = env.with_values(**{wrt.name: seeded}) if isinstance(wrt, E.Symbol) else \
         env.with_overrides(**{wrt.name: seeded})
     out = evaluate(f, moved, backend)
     zero = seeds.reshape(-1)[0] * 0
-    return np.vectorize(lambda v: v.d if isinstance(v, Dual) else zero, otypes=[object])(out)
+    return np.vectorize(lambda v: v.d if type(v) is Dual and v.t == tag else zero, otypes=[object])(out)
 
 
 def directional_forward(f: E.Expr, wrt: E.Expr, direction: np.ndarray, env: Env, backend: Backend) -> np.ndarray:
@@ -210,5 +90,5 @@ def _derivative(node, env: Env, backend: Backend):
 
 def forward_backend() -> Backend:
     """mpmath arithmetic whose derivatives come from forward-mode differentiation."""
-    return dataclasses.replace(MP, apply=_apply, softmax=_softmax, det=_det, inv=_inv,
-                               derivative=_derivative)
+    return dataclasses.replace(MP, apply=_apply, softmax=_softmax, det=_det, inv=inverse,
+                               derivative=_derivative, values=_values, matrix_function=matrix_function_method("exact"))

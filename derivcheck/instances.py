@@ -18,13 +18,12 @@ import numpy as np
 
 from . import expr as E
 from .assumptions import sampler_for
-from .evaluate import FLOAT, Env, EvaluationError, at_sizes, evaluate
+from .evaluate import FLOAT, WATCHED_NODES, Env, EvaluationError, at_sizes, evaluate
 from .functions import generic
 
 __all__ = ["claim_rng", "draw", "to_mp", "discrepancy", "concrete_shape", "NoInstance"]
 
 MAX_TRIES = 40
-KINK_MARGIN = 1e-3  # relative distance kept from a kink: far beyond any finite-difference step
 
 
 class NoInstance(EvaluationError):
@@ -68,9 +67,9 @@ def _needs_watch(exprs) -> bool:
     instance evaluated in float64 before it is used (most claims have nothing to watch)."""
     for e in exprs:
         for node in E.walk(e):
-            if isinstance(node, E.Apply) and (node.fn.kinks or node.fn.domain != "real"):
+            if isinstance(node, E.Apply) and node.fn.watched:
                 return True
-            if isinstance(node, (E.Inv, E.Det)):
+            if isinstance(node, (E.Inv, E.Det, *WATCHED_NODES)):
                 return True
             if isinstance(node, E.Pow) and not (isinstance(node.b, E.Scalar) and node.b.value.is_Integer
                                                 and node.b.value >= 0):
@@ -79,16 +78,9 @@ def _needs_watch(exprs) -> bool:
 
 
 def _acceptable(watch, kinks: bool) -> bool:
-    for fn, arg in watch:
-        arg = np.asarray(arg, dtype=float)
-        if not np.all(np.isfinite(arg)):
-            return False
-        if fn.domain == "positive" and np.min(arg) <= 1e-6:
-            return False
-        for k in fn.kinks if kinks else ():
-            if np.min(np.abs(arg - k) / (1.0 + np.abs(arg))) < KINK_MARGIN:
-                return False
-    return True
+    """Every watched argument where its watcher admits it: finite, inside the domains and, where something
+    is differentiated (``kinks``), off the kinks and the ties of a max."""
+    return all(watcher.admits(np.asarray(arg, dtype=float), kinks) for watcher, arg in watch)
 
 
 def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None) -> Env:

@@ -25,7 +25,7 @@ from .functions import PRIME_SUFFIX
 
 __all__ = ["to_latex", "to_mathml", "symbol_latex"]
 
-_ATOM, _POW, _UNARY, _MUL, _ADD = 100, 40, 30, 20, 10
+_ATOM, _POW, _UNARY, _MUL, _KRON, _ADD = 100, 40, 30, 20, 15, 10  # ⊗ is bracketed inside products
 
 
 def _sym(name: str) -> sympy.Symbol:
@@ -133,25 +133,44 @@ def _transpose(p, e):
     return ("sup", p.wrap(e.a, _ATOM), _op("\\top", "T")), _POW
 
 
-_FUNCTION_NAMES = {  # name in the vocabulary -> (LaTeX, MathML)
-    "sigmoid": ("\\sigma", "σ"), "tanh": ("\\tanh", "tanh"), "relu": ("\\operatorname{relu}", "relu"),
-    "step": ("\\operatorname{step}", "step"), "exp": ("\\exp", "exp"), "log": ("\\log", "log"),
-    "sin": ("\\sin", "sin"), "cos": ("\\cos", "cos"),
-}
+def _operator_name(name: str) -> str:
+    return "\\operatorname{" + name.replace("_", "\\_") + "}"
 
 
 def _apply(p, e):
-    name = e.fn.name
-    if name == "sqrt":
-        return ("sqrt", p.build(e.a)[0]), _ATOM
-    if name == "abs":
-        return ("abs", p.build(e.a)[0]), _ATOM
-    if name in _FUNCTION_NAMES:
-        return p.call(*_FUNCTION_NAMES[name], e.a)
-    base, primes = name, 0
-    while base.endswith(PRIME_SUFFIX):  # generic g_prime is g′
-        base, primes = base[: -len(PRIME_SUFFIX)], primes + 1
-    return p.call(base + "'" * primes, base + "′" * primes, e.a)
+    """An elementwise function as its table row says (functions.py: latex, mathml, layout)."""
+    fn = e.fn
+    if fn.generic:  # generic g_prime is g′
+        base, primes = fn.name, 0
+        while base.endswith(PRIME_SUFFIX):
+            base, primes = base[: -len(PRIME_SUFFIX)], primes + 1
+        return p.call(base + "'" * primes, base + "′" * primes, e.a)
+    if fn.layout != "call":  # √x, |x|
+        return (fn.layout, p.build(e.a)[0]), _ATOM
+    return p.call(fn.latex or _operator_name(fn.name), fn.mathml or fn.name, e.a)
+
+
+def _apply_matrix(p, e):
+    return p.call(e.fn.latex, e.fn.mathml, e.a)
+
+
+def _extreme(p, e):
+    name = e.which if e.axis is None else f"{e.which}_{e.axis}"
+    return p.call(f"\\{e.which}" if e.axis is None else f"\\{e.which}_{{{e.axis}}}", name, e.a)
+
+
+def _extreme_mask(p, e):
+    name = f"{e.which}_mask" + ("" if e.axis is None else f"_{e.axis}")
+    latex = _operator_name(f"{e.which}_mask") + ("" if e.axis is None else f"_{{{e.axis}}}")
+    return p.call(latex, name, e.a)
+
+
+def _matpow(p, e):
+    return ("sup", p.wrap(e.a, _POW, strict=True), ("atom", sympy.sympify(e.exponent))), _POW
+
+
+def _kron(p, e):
+    return ("row", [_factor(p, e.a), _op("\\otimes", "⊗"), _factor(p, e.b, strict=True)]), _KRON
 
 
 def _named(latex_name, mathml_name):
@@ -191,6 +210,9 @@ _NOTATION = {
     E.Apply: _apply, E.Softmax: _named("\\operatorname{softmax}", "softmax"), E.Sum: _sum,
     E.Trace: _named("\\operatorname{tr}", "tr"), E.Det: _named("\\det", "det"), E.Inv: _inv,
     E.Diag: _named("\\operatorname{diag}", "diag"), E.Inner: _inner,
+    E.Extreme: _extreme, E.ExtremeMask: _extreme_mask, E.ApplyMatrix: _apply_matrix, E.MatPow: _matpow,
+    E.Kron: _kron, E.Vec: _named("\\operatorname{vec}", "vec"),
+    E.OuterSum: lambda p, e: p.call(_operator_name("outer_sum"), "outer_sum", e.a, e.b),
     E.Grad: _grad, E.Jacobian: _grad, E.Directional: _directional,
 }
 

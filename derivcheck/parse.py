@@ -23,8 +23,9 @@ from .assumptions import ASSUMPTIONS
 from .catalog import ClaimFileError
 from .claims import Claim
 from .functions import PRIME_SUFFIX
+from .conventions import CONVENTIONS
 from .validate import compatibility_character, depth_problem, name_problem, value_problem
-from .vocabulary import CALLS
+from .vocabulary import CALLS, CONSTANTS
 
 __all__ = ["ClaimFileError", "ExpressionError", "parse_expression", "parse_relation", "load_toml", "load_scope"]
 
@@ -48,6 +49,8 @@ class Scope:
                 return table[name]
         if name in self.dims:
             return E.Scalar(self.dims[name])
+        if name in CONSTANTS:  # pi
+            return E.Scalar(CONSTANTS[name])
         return None
 
 
@@ -327,11 +330,13 @@ def _relation(text: str, dims: dict) -> sympy.Basic:
 _TOP_KEYS = {"dims", "relations", "functions", "symbols", "assume", "define", "claim"}
 _CLAIM_KEYS = {
     "identity": ({"lhs", "rhs"}, set()),
-    "gradient": ({"f", "wrt", "claimed"}, set()),
+    "gradient": ({"f", "wrt", "claimed"}, {"convention"}),
     "jacobian": ({"f", "wrt", "claimed"}, set()),
     "directional": ({"f", "wrt", "direction", "claimed"}, set()),
     "value": ({"expr", "at", "equals"}, {"tolerance"}),
     "derivation": ({"steps"}, set()),
+    "hessian": ({"f", "wrt", "claimed"}, set()),
+    "second_differential": ({"f", "wrt", "directions", "claimed"}, set()),
 }
 _COMMON_KEYS = {"id", "source", "kind", "expect", "note"}
 _HEADER = re.compile(r"^\s*\[")
@@ -559,8 +564,18 @@ def _claim(f: _File, raw: dict, index: int, scope: Scope, relations) -> Claim:
             for key in sorted(required):
                 if key in ("wrt", "direction"):
                     fields[key] = _named(raw[key], scope, key)
+                elif key == "directions":  # second_differential: two names
+                    if not (isinstance(raw[key], list) and len(raw[key]) == 2):
+                        raise ExpressionError('directions must name two symbols, such as ["V", "W"]')
+                    fields[key] = tuple(_named(d, scope, key) for d in raw[key])
                 else:
                     fields[key] = parse_expression(raw[key], scope)
+        if "convention" in raw:  # gradient: conventions.py
+            key = "convention"
+            if not isinstance(raw[key], str) or raw[key] not in CONVENTIONS or not raw[key]:
+                raise ExpressionError(f"unknown convention {raw[key]!r}; known: "
+                                      + ", ".join(repr(c) for c in CONVENTIONS if c))
+            fields[key] = raw[key]
     except ExpressionError as exc:
         key_line = f.key_line(key, span) if key else line
         return Claim(**common | {"origin": f.where(key_line)},

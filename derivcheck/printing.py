@@ -102,6 +102,28 @@ class TextPrinter:
     def _print_Inner(self, e):
         return self._call("inner", e.a, e.b)
 
+    def _print_Extreme(self, e):
+        return self._call(e.which, e.a) if e.axis is None else self._call(e.which, e.a, e.axis)
+
+    def _print_ExtremeMask(self, e):
+        name = f"{e.which}_mask"
+        return self._call(name, e.a) if e.axis is None else self._call(name, e.a, e.axis)
+
+    def _print_ApplyMatrix(self, e):
+        return self._call(e.fn.name, e.a)
+
+    def _print_MatPow(self, e):
+        return self._call("matrix_power", e.a, sympy.sstr(e.exponent))
+
+    def _print_Kron(self, e):
+        return self._call("kron", e.a, e.b)
+
+    def _print_Vec(self, e):
+        return self._call("vec", e.a)
+
+    def _print_OuterSum(self, e):
+        return self._call("outer_sum", e.a, e.b)
+
     def _print_Grad(self, e):
         return self._call("grad", e.f, e.wrt)
 

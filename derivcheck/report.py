@@ -131,7 +131,13 @@ def _statement(claim: Claim) -> list:
     if k == "identity":
         return [((claim.lhs, "=", claim.rhs), "")]
     if k == "gradient":
-        return [((E.Grad(claim.f, claim.wrt), "=", claim.claimed), "")]
+        return [((E.Grad(claim.f, claim.wrt), "=", claim.claimed),
+                 f"convention: {claim.convention}" if claim.convention else "")]
+    if k == "hessian":
+        return [((E.Jacobian(E.Grad(claim.f, claim.wrt), claim.wrt), "=", claim.claimed), "")]
+    if k == "second_differential":
+        (v, w), x = claim.directions, claim.wrt
+        return [((E.Directional(E.Directional(claim.f, x, v), x, w), "=", claim.claimed), "")]
     if k == "jacobian":
         return [((E.Jacobian(claim.f, claim.wrt), "=", claim.claimed), "")]
     if k == "directional":

@@ -444,6 +444,69 @@ def _directional_value(e, r, c, ctx):
 _VALUE[E.Directional] = _directional_value
 
 
+# ---------------------------------------------------------------- rows for max/min, outer sums, matrix powers and
+# derivatives of derivatives (issue 16); kron, vec and the matrix functions stay outside the normal form
+
+_MASK_FACTS = {None: frozenset({"idempotent"}), 0: frozenset({"idempotent", "columns_sum_to_one"}),
+               1: frozenset({"idempotent", "rows_sum_to_one"})}
+
+
+def _mask(e, r, c, ctx):
+    """The entry (r, c) of the 0/1 mask of where e.a attains its max (min): one 1 per row, per column or
+    in all, which are facts of the atom's key (off ties, where the samplers keep the arguments)."""
+    key = f"{e.which}_mask[{e.axis}]({_key(e.a, ctx)})"
+    ctx.facts.setdefault(key, _MASK_FACTS[e.axis])
+    return [Term(sympy.Integer(1), {}, ctx.atom(key, *_slots(e.a, r, c)))]
+
+
+def _extreme_terms(inner, e, r, c, ctx):
+    """max(A)[r, c] = Σ_k M[r, k] A[r, k] over the reduced axes, M the mask; ``inner`` builds A (or dA)."""
+    (sr, sc), dummies = _summed(e.a, {None: (0, 1), 0: (0,), 1: (1,)}[e.axis], ctx)
+    rows, cols = E.shape(e.a)
+    p, q = sr or _pin(rows, r), sc or _pin(cols, c)
+    out = _product(_mask(e, p, q, ctx), inner(p, q))
+    for t in out:
+        t.dummies.update(dummies)
+    return out
+
+
+def _constant_power(e) -> E.Expr:
+    from .differential import MAX_POWER, power_product
+
+    k = sympy.sympify(e.exponent)
+    if not (k.is_Integer and 0 <= k <= MAX_POWER):
+        raise Unsupported("a matrix power with a symbolic or negative exponent")
+    return power_product(e.a, int(k))
+
+
+def _by_differential(e, w, v, r, c, ctx):
+    """The derivative of a derivative (or of anything differential.py writes): build its differential."""
+    from .differential import NoRule, differential
+
+    try:
+        d = differential(e, w, v)
+    except NoRule as exc:
+        raise Unsupported(str(exc)) from None
+    return [] if d is None else _build(d, r, c, ctx)
+
+
+_VALUE.update({
+    E.OuterSum: lambda e, r, c, ctx: (_build(e.a, _pin(E.shape(e.a)[0], r), "0", ctx)
+                                      + _build(e.b, "0", _pin(E.shape(e.b)[1], c), ctx)),
+    E.Extreme: lambda e, r, c, ctx: _extreme_terms(lambda p, q: _build(e.a, p, q, ctx), e, r, c, ctx),
+    E.ExtremeMask: _mask,
+    E.MatPow: lambda e, r, c, ctx: _build(_constant_power(e), r, c, ctx),
+})
+_JVP.update({
+    E.OuterSum: lambda e, w, v, r, c, ctx: (_jvp(e.a, w, v, _pin(E.shape(e.a)[0], r), "0", ctx)
+                                            + _jvp(e.b, w, v, "0", _pin(E.shape(e.b)[1], c), ctx)),
+    E.Extreme: lambda e, w, v, r, c, ctx: _extreme_terms(lambda p, q: _jvp(e.a, w, v, p, q, ctx), e, r, c, ctx),
+    E.ExtremeMask: lambda e, w, v, r, c, ctx: [],  # constant off ties
+    E.MatPow: lambda e, w, v, r, c, ctx: _jvp(_constant_power(e), w, v, r, c, ctx),
+    E.Grad: _by_differential, E.Jacobian: _by_differential, E.Directional: _by_differential,
+})
+
+
 # ---------------------------------------------------------------- the normal form
 
 
