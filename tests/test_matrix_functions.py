@@ -106,9 +106,14 @@ def test_ties_of_a_max_are_sampled_away_from():
     assert not Ties("max", 1).admits(np.array([[1.0, 1.0], [0.0, 2.0]]))
     assert Ties("max", 0).admits(np.array([[1.0, 1.0], [0.0, 2.0]]))
     assert not Ties("min", None).admits(np.array([[0.5, 0.0], [0.0, 2.0]]))
+    assert Ties("max", 1).admits(np.array([[1.0, 1.0]]), kinks=False)  # a max's value at a tie is fine
+    assert not Ties("max", 1, always=True).admits(np.array([[1.0, 1.0]]), kinks=False)  # a mask's is not
     X = matrix("X", m, n)
-    with pytest.raises(Exception, match="no instance"):  # all-equal entries: always a tie
-        draw([max_(X * 0 + 1, 1)], {m: 2, n: 3}, np.random.default_rng(0))
+    tied = X * 0 + 1  # all entries equal: always a tie
+    draw([max_(tied, 1)], {m: 2, n: 3}, np.random.default_rng(0))
+    for e in (max_mask(tied, 1), E.Grad(sum(max_(tied, 1) * X), X)):
+        with pytest.raises(Exception, match="no instance"):
+            draw([e], {m: 2, n: 3}, np.random.default_rng(0))
 
 
 def test_outer_sum_spells_out_the_broadcast_that_c_plus_r_would_be():
