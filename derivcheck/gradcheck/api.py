@@ -88,10 +88,6 @@ def assert_gradients(forward, backward=None, **kw) -> Report:
 # ---------------------------------------------------------------- the run
 
 
-def _lowest(dtypes):
-    return min(dtypes, key=lambda d: np.finfo(d).eps * -1) if dtypes else np.dtype(np.float64)
-
-
 def _choose_dtype(build, arrays: dict, notes: list) -> Problem:
     floats = [a.dtype for a in arrays.values() if isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating)]
     low = [d for d in floats if np.finfo(d).eps > np.finfo(np.float64).eps]
