@@ -12,5 +12,9 @@ part of the package.
 - ``oracle``: every stage of derivcheck against the reference
 - ``reproduce``: claims as TOML claim files (reproducers) and back
 - ``campaign``: chunks, statistics, shrinking
-- ``regressions/``: every disagreement found, pinned with the reference's truth
+- ``regressions/``: every disagreement found and fixed, pinned with the reference's truth (run by
+  tests/test_fuzz.py)
+- ``pending/``: disagreements still present on main, each with what is wrong in a comment; replay them
+  with ``python benchmarks/fuzz.py --replay tests/fuzzing/pending`` and move a file to regressions/
+  once it shows no disagreement
 """

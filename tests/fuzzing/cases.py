@@ -16,8 +16,9 @@ from derivcheck import expr as E
 from derivcheck.claims import Claim
 
 from .derivatives import directional_claim, gradient_claim, jacobian_claim
-from .expressions import ONE, Ctx, pair
+from .expressions import Ctx, pair
 from .mutations import drop_assumption, mutate_expr
+from .reproduce import claim_exprs
 
 __all__ = ["Case", "KINDS", "cases", "assumption_labels"]
 
@@ -34,14 +35,6 @@ class Case:
     @property
     def assumptions(self) -> list[str]:
         return assumption_labels(self.claim)
-
-
-def claim_exprs(claim: Claim) -> list:
-    if claim.kind == "identity":
-        return [claim.lhs, claim.rhs]
-    if claim.kind == "derivation":
-        return list(claim.steps)
-    return [x for x in (claim.f, claim.wrt, claim.claimed, claim.direction) if x is not None]
 
 
 def assumption_labels(claim: Claim) -> list[str]:

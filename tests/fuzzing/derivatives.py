@@ -16,6 +16,7 @@ whether each claim really holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import sympy
 
@@ -85,92 +86,133 @@ def _diag(x):
     return x if E.shape(x) == (ONE, ONE) else dc.diag(x)
 
 
+@dataclass
+class Step:
+    """One operation on the chain's value, with its rules written by hand (None: the identity)."""
+
+    left: E.Expr
+    right: E.Expr
+    shape: tuple
+    positive: bool = False
+    vjp: Callable | None = None  # G -> adjoint of the step's input
+    jvp: Callable | None = None  # dU -> d(step's output)
+    jacobian: E.Expr | None = None  # for vectors
+    name: str = ""
+
+
+def _function(ctx, chain, depth, vector):
+    fn = ctx.choose(list(_PRIMES) + (list(_POSITIVE_ONLY) if chain.positive else []))
+    prime, positive = {**_PRIMES, **_POSITIVE_ONLY}[fn]
+    d = prime(chain.right)
+    return Step(_apply(fn, chain.left), _apply(fn, chain.right), chain.shape, positive, lambda g: g * d,
+                lambda du: d * du, _diag(d) if vector else None, name=fn)
+
+
+def _left_product(ctx, chain, depth, vector):
+    r, c = chain.shape
+    k = ctx.dim(allow_one=True)
+    a, b = _constant(ctx, (k, r), depth)
+    return Step(a @ chain.left, b @ chain.right, (k, c), False, lambda g: b.T @ g, lambda du: b @ du, b)
+
+
+def _right_product(ctx, chain, depth, vector):
+    r, c = chain.shape
+    k = ctx.dim(allow_one=True)
+    a, b = _constant(ctx, (c, k), depth)
+    return Step(chain.left @ a, chain.right @ b, (r, k), False, lambda g: g @ b.T, lambda du: du @ b, b.T)
+
+
+def _transpose(ctx, chain, depth, vector):
+    r, c = chain.shape
+    return Step(chain.left.T, chain.right.T, (c, r), chain.positive, lambda g: g.T, lambda du: du.T)
+
+
+def _add(ctx, chain, depth, vector):
+    r, c = chain.shape
+    a, b = _constant(ctx, ctx.choose([(r, c), (ONE, ONE)] + ([(ONE, c), (r, ONE)] if ONE not in (r, c) else [])),
+                     depth)
+    return Step(chain.left + a, b + chain.right if ctx.chance(50) else chain.right + b, chain.shape)
+
+
+def _hadamard(ctx, chain, depth, vector):
+    r, c = chain.shape
+    shape = ctx.choose([(r, c), (ONE, ONE)])
+    a, b = _constant(ctx, shape, depth)
+    jacobian = (_diag(b) if shape == (r, c) else b * dc.eye(_length((r, c)))) if vector else None
+    return Step(chain.left * a, b * chain.right, chain.shape, False, lambda g: g * b, lambda du: b * du, jacobian)
+
+
+def _scale(ctx, chain, depth, vector):
+    x = ctx.scalar()
+    return Step(x * chain.left, chain.right * x, chain.shape, False, lambda g: x * g, lambda du: x * du,
+                x * dc.eye(_length(chain.shape)) if vector else None)
+
+
+def _softmax(ctx, chain, depth, vector):
+    p = dc.softmax(chain.right)
+    return Step(dc.softmax(chain.left), p, chain.shape, True, lambda g: p * (g - dc.sum(g * p, 1)),
+                lambda du: p * (du - dc.sum(p * du, 1)), _diag(p) - p.T @ p if vector else None)
+
+
+def _define(ctx, chain, depth, vector):
+    named = ctx.define(chain.left)
+    return Step(named, named, chain.shape, chain.positive)
+
+
+def _inverse(ctx, chain, depth, vector):
+    inv = dc.inv(chain.right)
+    return Step(dc.inv(chain.left), inv, chain.shape, False, lambda g: -(inv.T @ g @ inv.T),
+                lambda du: -(inv @ du @ inv))
+
+
+def _gram(ctx, chain, depth, vector):
+    R = chain.right
+    c = chain.shape[1]
+    return Step(chain.left.T @ chain.left, R.T @ R, (c, c), False, lambda g: R @ (g + g.T),
+                lambda du: du.T @ R + R.T @ du)
+
+
+def _any(shape, vector):
+    return True
+
+
+def _column_or_any(shape, vector):
+    return not vector or shape[1] == ONE
+
+
+def _row_or_any(shape, vector):
+    return not vector or shape[0] == ONE
+
+
+def _row_softmax(shape, vector):  # a column's softmax is all ones: its Jacobian is zero
+    return not vector or (shape[0] == ONE and shape[1] != ONE)
+
+
+def _square_matrix(shape, vector):
+    return not vector and shape[0] == shape[1] and shape[0] != ONE
+
+
+#: operation -> (where it applies: (shape, keep a vector?) -> bool, the step)
+STEPS = {
+    "function": (_any, _function), "left product": (_column_or_any, _left_product),
+    "right product": (_row_or_any, _right_product), "transpose": (_any, _transpose), "add": (_any, _add),
+    "hadamard": (_any, _hadamard), "scale": (_any, _scale), "softmax": (_row_softmax, _softmax),
+    "define": (_any, _define), "inverse": (_square_matrix, _inverse), "gram": (_square_matrix, _gram),
+}
+
+
 def grow(ctx: Ctx, chain: Chain, steps: int, depth: int, vector: bool = False, square_ops: bool = False) -> Chain:
     """Apply ``steps`` random operations to the chain (keeping a vector a vector when asked)."""
     for _ in range(steps):
-        r, c = chain.shape
-        ops = ["function", "left product", "right product", "transpose", "add", "hadamard", "scale", "softmax",
-               "define"]
-        if square_ops and r == c and r != ONE:
-            ops += ["inverse", "gram"]
-        if vector:
-            ops = [o for o in ops if not (o == "left product" and c != ONE) and not (o == "right product" and r != ONE)
-                   and not (o == "softmax" and (r != ONE or c == ONE))]
+        ops = [op for op, (fits, _) in STEPS.items() if fits(chain.shape, vector)
+               and (square_ops or op not in ("inverse", "gram"))]
         op = ctx.choose(ops)
-        chain.names.append(op)
-        L, R = chain.left, chain.right
-        if op == "function":
-            names = list(_PRIMES) + (list(_POSITIVE_ONLY) if chain.positive else [])
-            fn = ctx.choose(names)
-            prime, positive = {**_PRIMES, **_POSITIVE_ONLY}[fn]
-            d = prime(R)
-            chain.left, chain.right, chain.positive = _apply(fn, L), _apply(fn, R), positive
-            chain.vjps.append(lambda g, d=d: g * d)
-            chain.jvps.append(lambda du, d=d: d * du)
-            chain.jacobians.append(_diag(d) if vector else None)
-            chain.names[-1] = fn
-        elif op == "left product":
-            k = ctx.dim(allow_one=True) if not vector else ctx.dim(allow_one=True)
-            a, b = _constant(ctx, (k, r), depth)
-            chain.left, chain.right, chain.shape, chain.positive = a @ L, b @ R, (k, c), False
-            chain.vjps.append(lambda g, b=b: b.T @ g)
-            chain.jvps.append(lambda du, b=b: b @ du)
-            chain.jacobians.append(b)
-        elif op == "right product":
-            k = ctx.dim(allow_one=True)
-            a, b = _constant(ctx, (c, k), depth)
-            chain.left, chain.right, chain.shape, chain.positive = L @ a, R @ b, (r, k), False
-            chain.vjps.append(lambda g, b=b: g @ b.T)
-            chain.jvps.append(lambda du, b=b: du @ b)
-            chain.jacobians.append(b.T)
-        elif op == "transpose":
-            chain.left, chain.right, chain.shape = L.T, R.T, (c, r)
-            chain.vjps.append(lambda g: g.T)
-            chain.jvps.append(lambda du: du.T)
-            chain.jacobians.append(None)
-        elif op == "add":
-            shape = ctx.choose([(r, c), (ONE, ONE)] + ([(ONE, c), (r, ONE)] if ONE not in (r, c) else []))
-            a, b = _constant(ctx, shape, depth)
-            chain.left, chain.right, chain.positive = L + a, (b + R if ctx.chance(50) else R + b), False
-            chain.vjps.append(lambda g: g)
-            chain.jvps.append(lambda du: du)
-            chain.jacobians.append(None)
-        elif op == "hadamard":
-            shape = ctx.choose([(r, c), (ONE, ONE)])
-            a, b = _constant(ctx, shape, depth)
-            chain.left, chain.right, chain.positive = L * a, b * R, False
-            chain.vjps.append(lambda g, b=b: g * b)
-            chain.jvps.append(lambda du, b=b: b * du)
-            chain.jacobians.append((_diag(b) if shape == (r, c) else b * dc.eye(_length((r, c)))) if vector else None)
-        elif op == "scale":
-            x = ctx.scalar()
-            chain.left, chain.right, chain.positive = x * L, R * x, False
-            chain.vjps.append(lambda g, x=x: x * g)
-            chain.jvps.append(lambda du, x=x: x * du)
-            chain.jacobians.append(x * dc.eye(_length((r, c))) if vector else None)
-        elif op == "softmax":
-            p = dc.softmax(R)
-            chain.left, chain.right, chain.positive = dc.softmax(L), p, True
-            chain.vjps.append(lambda g, p=p: p * (g - dc.sum(g * p, 1)))
-            chain.jvps.append(lambda du, p=p: p * (du - dc.sum(p * du, 1)))
-            chain.jacobians.append(_diag(p) - p.T @ p if vector else None)
-        elif op == "define":
-            named = ctx.define(L)
-            chain.left = chain.right = named
-            chain.vjps.append(lambda g: g)
-            chain.jvps.append(lambda du: du)
-            chain.jacobians.append(None)
-        elif op == "inverse":
-            inv = dc.inv(R)
-            chain.left, chain.right, chain.positive = dc.inv(L), inv, False
-            chain.vjps.append(lambda g, inv=inv: -(inv.T @ g @ inv.T))
-            chain.jvps.append(lambda du, inv=inv: -(inv @ du @ inv))
-            chain.jacobians.append(None)
-        elif op == "gram":
-            chain.left, chain.right, chain.positive = L.T @ L, R.T @ R, False
-            chain.vjps.append(lambda g, R=R: R @ (g + g.T))
-            chain.jvps.append(lambda du, R=R: du.T @ R + R.T @ du)
-            chain.jacobians.append(None)
+        step = STEPS[op][1](ctx, chain, depth, vector)
+        chain.names.append(step.name or op)
+        chain.left, chain.right, chain.shape, chain.positive = step.left, step.right, step.shape, step.positive
+        chain.vjps.append(step.vjp or (lambda g: g))
+        chain.jvps.append(step.jvp or (lambda du: du))
+        chain.jacobians.append(step.jacobian)
     return chain
 
 

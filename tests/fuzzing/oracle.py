@@ -33,6 +33,7 @@ from derivcheck import expr as E
 from derivcheck.check import Limits, check
 from derivcheck.claims import Claim
 from derivcheck.derivative import gradient as write_gradient
+from derivcheck.printing import to_text
 from derivcheck.symbolic import Unsupported, prove_equal
 from derivcheck.verdict import HOLDS
 
@@ -296,7 +297,6 @@ def _writer(out: Outcome, seed: int) -> None:
         return
     if _decide(dataclasses.replace(claim, claimed=g), seed, "writer") is False:
         out.writer = "wrong"
-        from derivcheck.printing import to_text
         out.findings.append(Finding("GRADIENT WRITER", "derivative.gradient",
                                     f"wrote {to_text(g)}, which is not the gradient"))
     else:

@@ -460,33 +460,37 @@ def _column(x):
     return x.reshape(-1, 1)
 
 
+def _expression_pair(a, b):
+    return (lambda pt, v: evaluate(a, pt)), (lambda pt, v: evaluate(b, pt))
+
+
+def _gradient_pair(claim):
+    # <claimed, V> against d/dt f(wrt + tV) for a random V: decides claimed = ∂f/∂wrt
+    return ((lambda pt, v: _sum(evaluate(claim.claimed, pt) * v, None)),
+            (lambda pt, v: _difference(claim.f, pt, claim.wrt, v)))
+
+
+def _jacobian_pair(claim):
+    # J v against d/dt f(x + tv), f and v read as columns
+    return ((lambda pt, v: np.dot(evaluate(claim.claimed, pt), _column(v))),
+            (lambda pt, v: _column(_difference(claim.f, pt, claim.wrt, v))))
+
+
+#: kind -> the equalities it asserts: [(label, left(point, direction), right(point, direction))]
+_PAIRS = {
+    "identity": lambda c: [("identity", *_expression_pair(c.lhs, c.rhs))],
+    "directional": lambda c: [("directional", *_expression_pair(c.claimed, E.Directional(c.f, c.wrt, c.direction)))],
+    "gradient": lambda c: [("gradient", *_gradient_pair(c))],
+    "jacobian": lambda c: [("jacobian", *_jacobian_pair(c))],
+    "derivation": lambda c: [(f"step {i}", *_expression_pair(c.steps[i - 1], c.steps[i]))
+                             for i in range(1, len(c.steps))],
+}
+
+
 def _pairs(claim):
-    """[(label, left(pt, rng), right(pt, rng))]: the equalities a claim asserts."""
-    def expr_pair(a, b):
-        return lambda pt, v: evaluate(a, pt), lambda pt, v: evaluate(b, pt)
-
-    if claim.kind == "identity":
-        return [("identity",) + expr_pair(claim.lhs, claim.rhs)]
-    if claim.kind == "directional":
-        return [("directional",) + expr_pair(claim.claimed, E.Directional(claim.f, claim.wrt, claim.direction))]
-    if claim.kind == "gradient":
-        # <claimed, V> against d/dt f(wrt + tV) for a random V: decides claimed = ∂f/∂wrt
-        def left(pt, v):
-            return _sum(evaluate(claim.claimed, pt) * v, None)
-
-        def right(pt, v):
-            return _difference(claim.f, pt, claim.wrt, v)
-        return [("gradient", left, right)]
-    if claim.kind == "jacobian":
-        def left(pt, v):
-            return np.dot(evaluate(claim.claimed, pt), _column(v))
-
-        def right(pt, v):
-            return _column(_difference(claim.f, pt, claim.wrt, v))
-        return [("jacobian", left, right)]
-    if claim.kind == "derivation":
-        return [(f"step {i}",) + expr_pair(claim.steps[i - 1], claim.steps[i]) for i in range(1, len(claim.steps))]
-    raise Undecided(f"kind {claim.kind} is outside the reference")
+    if claim.kind not in _PAIRS:
+        raise Undecided(f"kind {claim.kind} is outside the reference")
+    return _PAIRS[claim.kind](claim)
 
 
 def _exprs(claim):

@@ -21,10 +21,11 @@ from derivcheck.functions import PRIME_SUFFIX
 from derivcheck.parse import Scope, load_toml, parse_expression
 from derivcheck.printing import to_text
 
-__all__ = ["to_toml", "load", "scope_of", "parse_in"]
+__all__ = ["to_toml", "load", "scope_of", "parse_in", "claim_exprs"]
 
 
-def _exprs(claim: Claim) -> list:
+def claim_exprs(claim: Claim) -> list:
+    """The expressions a claim is made of (wrt and direction included)."""
     if claim.kind == "identity":
         return [claim.lhs, claim.rhs]
     if claim.kind == "derivation":
@@ -58,7 +59,7 @@ def _q(text: str) -> str:
 
 
 def to_toml(claim: Claim, expect: str | None = None, note: str = "", comment: str = "") -> str:
-    exprs = _exprs(claim)
+    exprs = claim_exprs(claim)
     dims = sorted({d.name for d in E.dims_of(*exprs)})
     symbols = E.symbols_of(*exprs)
     lines = [f"# {line}" for line in comment.splitlines()]
@@ -107,7 +108,7 @@ def load(text: str) -> list[Claim]:
 
 
 def scope_of(claim: Claim) -> Scope:
-    exprs = _exprs(claim)
+    exprs = claim_exprs(claim)
     scope = Scope()
     scope.dims = {d.name: d for d in E.dims_of(*exprs)}
     scope.symbols = dict(E.symbols_of(*exprs))
