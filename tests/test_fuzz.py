@@ -92,6 +92,17 @@ def _symbol(name, r, c, *assume):
     return E.Symbol(name, r, c, frozenset(assume))  # a combination the checker may not sample yet
 
 
+def test_empty_domains_must_be_ill_formed():
+    """0/1 entries in the open interval (0, 1), or a non-square symmetric matrix: no value satisfies
+    them, so the claim is ill_formed; the oracle reports any other verdict."""
+    for assume, shape in ((("binary", "probability"), (m, n)), (("spd",), (m, n)), (("symmetric",), (m, 2))):
+        X = _symbol("X", *shape, *assume)
+        with pytest.raises(reference.Unsatisfiable):
+            decide(identity("empty", X * X, X))
+        out = examine(Case(identity("empty", X * X, X), True, (), None))
+        assert out.verdicts == {"full": "ill_formed", "concrete": "ill_formed"} and not out.findings
+
+
 def test_reference_soft_rows_sum_to_exactly_one_and_are_not_one_hot():
     draw = reference.domain_of({"rows_sum_to_one"}).draw
     rng = np.random.default_rng(1)

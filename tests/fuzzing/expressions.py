@@ -113,7 +113,8 @@ class Ctx:
         raise RuntimeError("out of names")
 
     def budget(self) -> int:
-        return math.prod(configurations((s.rows, s.cols), s.assume) for s in self.symbols.values())
+        return math.prod(configurations((s.rows, s.cols), s.assume) for s in self.symbols.values()
+                         if "probability" not in s.assume)  # binary and probability: empty, never enumerated
 
     def symbol(self, rows, cols, assume=None, reuse: bool = True) -> E.Symbol | None:
         """A symbol of this shape: an existing one (shared symbols make real identities), or a new
@@ -125,6 +126,11 @@ class Ctx:
                     if (s.rows, s.cols) == (rows, cols) and s.name not in self.exclude]
             if same and self.chance(50):
                 return self.choose(same)
+        if assume is None and self.chance(2):  # an empty domain: the claim must be ill_formed
+            assume = self.choose([("binary", "probability"), ("symmetric",), ("spd",), ("invertible",)])
+            if rows == cols and assume != ("binary", "probability"):
+                assume = ("binary", "probability")
+            return self._new(rows, cols, assume)
         if assume is None:
             options = GENERAL + (SQUARE if rows == cols and rows != ONE else ())
             assume = self.choose(options)
@@ -132,6 +138,9 @@ class Ctx:
                 assume = ()
         elif configurations((rows, cols), assume) * self.budget() > CONFIGURATION_BUDGET:
             return None
+        return self._new(rows, cols, assume)
+
+    def _new(self, rows, cols, assume) -> E.Symbol:
         # E.Symbol, not dc.matrix: a combination the semantics define but the checker does not cover
         # must reach the checker (which then owes an ill_formed verdict), not stop the generator
         s = E.Symbol(self.name(rows, cols), rows, cols, frozenset(assume))

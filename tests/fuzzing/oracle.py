@@ -237,6 +237,16 @@ def _reconsider(out: Outcome, results: dict, seed: int) -> None:
             return
 
 
+def _empty_domain(out: Outcome, seed: int, seconds: float, configs) -> None:
+    """Assumptions that cannot hold together: the claim is ill_formed, never checked on some other set."""
+    for config in configs:
+        v = check(out.case.claim, seed, CONFIGS[config](seconds)).verdict
+        out.verdicts[config] = v.status
+        if v.status != "ill_formed":
+            out.findings.append(Finding("EMPTY DOMAIN CHECKED", "well-formedness",
+                                        f"{v.status} ({v.reason}), but {out.undecided}", config))
+
+
 def _check_verdict(out: Outcome, config: str, result, seed: int) -> None:
     claim, v = out.case.claim, result.verdict
     out.verdicts[config] = v.status + (" + alarm" if v.alarm else "")
@@ -315,6 +325,9 @@ def examine(case: Case, seed: int = 0, seconds: float = 10.0, configs=tuple(CONF
     try:
         truth = reference.decide(claim, _rng(seed, claim, "decide"))
         out.truth, out.reference = truth.holds, truth.where
+    except reference.Unsatisfiable as exc:
+        out.undecided = f"unsatisfiable: {exc}"
+        _empty_domain(out, seed, seconds, configs)
     except reference.Undecided as exc:
         out.undecided = str(exc)
     out.seconds["reference"] = time.perf_counter() - start

@@ -33,7 +33,7 @@ import sympy
 
 from derivcheck import expr as E
 
-__all__ = ["DIGITS", "OutsideDomain", "Undecided", "Truth", "decide", "holds_at", "evaluate",
+__all__ = ["DIGITS", "OutsideDomain", "Undecided", "Unsatisfiable", "Truth", "decide", "holds_at", "evaluate",
            "size_assignments", "DOMAINS", "domain_of", "configurations"]
 
 DIGITS = 200
@@ -50,7 +50,12 @@ class OutsideDomain(ArithmeticError):
 
 class Undecided(Exception):
     """The reference cannot decide this claim (no point in the domain, a difference that neither
-    shrinks nor stays, an unsatisfiable assumption)."""
+    shrinks nor stays, a combination of assumptions it has no domain for)."""
+
+
+class Unsatisfiable(Undecided):
+    """A symbol's assumptions cannot hold together (0/1 entries in the open interval (0, 1); a
+    symmetric, invertible or permutation matrix that is not square): the claim is ill_formed."""
 
 
 # ---------------------------------------------------------------- scalar functions
@@ -431,6 +436,10 @@ _WEAKER = {  # implied facts dropped once a stronger row covers them
 }
 
 
+#: combinations whose intersection is empty: the entries 0 and 1 are not in the open interval (0, 1)
+EMPTY = (frozenset({"binary", "probability"}),)
+
+
 def domain_of(assume) -> Domain:
     """The domain of a symbol with these assumptions; Undecided when the combination is not
     one the reference samples (the checker must call it ill_formed or cover exactly it)."""
@@ -448,6 +457,8 @@ def domain_of(assume) -> Domain:
     if "rows_sum_to_one" in props and "probability" in props:
         props -= {"probability"}  # interior of the simplex; a single column is {1}, not in (0, 1)
         props |= {"positive"}
+    if any(empty <= props for empty in EMPTY):
+        raise Unsatisfiable(f"{', '.join(sorted(assume))} cannot hold together")
     key = frozenset(props)
     if key not in DOMAINS:
         raise Undecided(f"no reference domain for {', '.join(sorted(assume))}")
@@ -576,6 +587,8 @@ def configurations(symbols: dict, sizes: dict, limit: int = MAX_CONFIGURATIONS):
     discrete = []
     for name, s in sorted(symbols.items()):
         dom = domain_of(s.assume)
+        if dom.square and sympy.sympify(s.rows) != sympy.sympify(s.cols):
+            raise Unsatisfiable(f"{name} is {', '.join(sorted(s.assume))} but not square")
         if dom.configs is not None:
             r, c = _size(s.rows, sizes), _size(s.cols, sizes)
             discrete.append((name, dom, r, c))
@@ -593,8 +606,8 @@ def _draw_continuous(symbols, sizes, rng, fixed: dict):
             continue
         dom = domain_of(s.assume)
         r, c = _size(s.rows, sizes), _size(s.cols, sizes)
-        if dom.square and r != c:
-            raise Undecided(f"{name} must be square")
+        if dom.square and sympy.sympify(s.rows) != sympy.sympify(s.cols):
+            raise Unsatisfiable(f"{name} is {', '.join(sorted(s.assume))} but not square")
         values[name] = dom.draw(rng, r, c)
     return values
 
