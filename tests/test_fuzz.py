@@ -74,6 +74,19 @@ def test_reference_holds_true_claims_exactly_despite_cancellation():
         assert not decide(claim).holds, claim.id  # true for some g is not true for any g
 
 
+def test_reference_leaves_differences_beyond_its_precision_undecided():
+    """sigmoid'(z) = s (1 - s) is true, but at z ~ 1e40 the right side is 0 at any feasible precision
+    and the left e^(-1e40): the reference must not call the claim false (it did, and so blamed the
+    prover and the gradient writer for a correct proof)."""
+    A = matrix("A", 2, 3)
+    Z = dc.define("Z", 1e40 * A / (A * A + 0.5))
+    claim = gradient("saturated", dc.sum(dc.sigmoid(Z)), Z, dc.sigmoid(Z) * (1 - dc.sigmoid(Z)))
+    with pytest.raises(reference.Undecided):
+        decide(claim)
+    Z2 = dc.define("Z2", 1e4 * A)  # agreement beyond the reach still counts: the zero gradient is zero
+    assert decide(gradient("zero", dc.sum(softmax(Z2)), Z2, 0 * Z2)).holds
+
+
 def test_reference_enumerates_discrete_domains_exhaustively():
     counts = {("binary",): 2 ** 6, ("one_hot_rows",): 3 ** 2, ("one_hot_columns",): 2 ** 3,
               ("binary", "rows_sum_to_one"): 3 ** 2}

@@ -72,12 +72,26 @@ def _domain(x):
     return x
 
 
+#: beyond this, exp(-x) is below 10^-170 next to 1, and 1 - sigmoid(x) is 0 at 200 digits but not at
+#: 300: past about 690 it is 0 at both, and a true claim such as sigmoid'(x) = s(1 - s) would look
+#: false at every precision we use.  A difference found at such a point leaves the claim undecided
+#: (agreement there still counts: the true zero of a gradient of sum(softmax) is seen as zero).
+REACH = 400
+_BEYOND = {"seen": None}  # the largest such argument met since the last reset
+
+
+def _reach(x):
+    if abs(x) > REACH and (_BEYOND["seen"] is None or abs(x) > _BEYOND["seen"]):
+        _BEYOND["seen"] = abs(x)
+    return x
+
+
 FUNCTIONS = {
-    "sigmoid": lambda x: 1 / (1 + mpmath.exp(-x)),
-    "tanh": mpmath.tanh,
+    "sigmoid": lambda x: 1 / (1 + mpmath.exp(-_reach(x))),
+    "tanh": lambda x: mpmath.tanh(_reach(x)),
     "relu": lambda x: _kink(x) if x > 0 else mpmath.mpf(0) + 0 * _kink(x),
     "step": lambda x: mpmath.mpf(1) if _kink(x) > 0 else mpmath.mpf(0),
-    "exp": mpmath.exp,
+    "exp": lambda x: mpmath.exp(_reach(x)),
     "log": lambda x: mpmath.log(_domain(x)),
     "sqrt": lambda x: mpmath.sqrt(_domain(x)),
     "sin": mpmath.sin,
@@ -140,6 +154,8 @@ def _pow(base, exponent):
 
 
 def _softmax(z):
+    for row in z:
+        _reach(max(row) - min(row))
     out = _elementwise(mpmath.exp, z)
     return out / out.sum(axis=1, keepdims=True)
 
@@ -566,6 +582,7 @@ def _differs(left_fn, right_fn, pt, v) -> tuple[bool, float]:
     """(a real difference, log10 of the relative difference) at this point, at two precisions.
     The absolute difference is compared across precisions: round-off shrinks with the precision
     (a zero gradient computed as 10^-200 becomes 10^-300), a real difference stays."""
+    _BEYOND["seen"] = None
     with mpmath.workdps(DIGITS):
         diff, scale = _gap(left_fn(pt, v), right_fn(pt, v))
         if diff == 0 or diff < scale * mpmath.mpf(10) ** -(DIGITS - ZERO):
@@ -578,6 +595,9 @@ def _differs(left_fn, right_fn, pt, v) -> tuple[bool, float]:
     if second < first - 40:
         return False, second  # shrank with the precision: round-off
     if abs(second - first) < 0.5:
+        if _BEYOND["seen"] is not None:
+            raise Undecided(f"a difference at a point where exp, sigmoid, tanh or softmax takes an argument of "
+                            f"{mpmath.nstr(_BEYOND['seen'], 3)}: beyond what 200 and 300 digits resolve")
         return True, relative
     raise Undecided(f"a difference that neither shrinks nor stays (10^{first:.0f} then 10^{second:.0f})")
 
