@@ -13,6 +13,7 @@ import operator
 import re
 import tokenize
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,7 +226,9 @@ def _clip(text: str, keep: int = 60) -> str:
 
 def _parse(text: str, scope: Scope) -> E.Expr:
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():  # "invalid decimal literal" and the like: the error says it
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"syntax error in {_clip(text)}: {exc.msg}") from None
     except (RecursionError, MemoryError):
@@ -388,7 +391,7 @@ class _File:
 def _check_name(f: _File, name: str, line: int, taken: dict, what: str):
     problem = name_problem(name)
     if problem:
-        f.fail(line, f"{what} name {problem}")
+        f.fail(line, f"{what} {problem}")
     if name in CALLS:
         f.fail(line, f"{what} name {name!r} is a function of the vocabulary")
     if name in taken:
