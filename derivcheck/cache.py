@@ -78,6 +78,7 @@ def source_fingerprint() -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
 def _versions() -> str:
     import gmpy2
     import mpmath
@@ -148,20 +149,20 @@ def _field_text(value, memo: dict) -> str:
     raise _Unkeyable(type(value).__name__)
 
 
-def _claim_content(claim) -> list[str]:
+def _claim_content(claim, memo: dict) -> list[str]:
     """Every field of the claim but its labels: a field added to Claim later is keyed too, and one
     that cannot be written down (such as a code claim's program) makes the claim uncacheable."""
-    memo: dict = {}
     return [f"{f.name}={_field_text(getattr(claim, f.name), memo)}" for f in dataclasses.fields(claim)
             if f.name not in LABELS]
 
 
-def claim_key(claim, seed: int, limits) -> str | None:
-    """The cache key of a claim's result under a run's seed and limits (None: never cached)."""
+def claim_key(claim, seed: int, limits, memo: dict | None = None) -> str | None:
+    """The cache key of a claim's result under a run's seed and limits (None: never cached).
+    ``memo`` (node id -> hash) may be shared by the claims of one run: they share definitions."""
     run = (f"seed={seed} exact={limits.exact!r} numeric={limits.numeric!r} symbolic={limits.symbolic!r} "
            f"convergence={getattr(limits, 'convergence', False)!r}")
     try:
-        content = _claim_content(claim)
+        content = _claim_content(claim, {} if memo is None else memo)
     except _Unkeyable:
         return None
     text = "\n".join([f"schema {SCHEMA}", source_fingerprint(), _versions(), run, *content])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import functools
 import importlib.util
 import os
 import signal
@@ -68,6 +69,7 @@ def default_catalog() -> Path:
 # ---------------------------------------------------------------- which files are claim files
 
 
+@functools.lru_cache(maxsize=64)  # a directory's files are looked at when found and again when loaded
 def declares_claims(source: str) -> bool:
     """Whether Python source assigns (or imports) ``CLAIMS`` outside any function or class:
     decided from the text alone, before anything in it runs."""
@@ -192,16 +194,17 @@ def _import(path: Path, seconds: float):
     return module
 
 
-def _checked(claim):
+def _checked(claim, memo: dict):
     """A claim that cannot be checked at all keeps its id and gets the reason as its error; a claim
-    too deep for the engines also loses its expressions, so that nothing (reports, caches) walks them."""
+    too deep for the engines also loses its expressions, so that nothing (reports, caches) walks them.
+    ``memo`` (node id -> depth) is shared by the claims of a file, which share their definitions."""
     from .validate import claim_expressions, claim_problem, depth_problem
 
-    if any(depth_problem(e) for e in claim_expressions(claim)):
+    if any(depth_problem(e, memo) for e in claim_expressions(claim)):
         dropped = {k: None for k in _EXPRESSION_FIELDS if getattr(claim, k) is not None}
         return dataclasses.replace(claim, **dropped, steps=(),
-                                   error=f"{claim.origin}: claim {claim.id}: {claim_problem(claim)}")
-    problem = claim_problem(claim)
+                                   error=f"{claim.origin}: claim {claim.id}: {claim_problem(claim, memo)}")
+    problem = claim_problem(claim, memo)
     if problem is None:
         return claim
     return dataclasses.replace(claim, error=f"{claim.origin}: claim {claim.id}: {problem}")
@@ -256,7 +259,8 @@ def _load_one(path: Path, seconds: float, declare=None) -> tuple[list, list]:
     if loader is None:
         raise ClaimFileError(f"{path}: expected a .py or .toml claim file, or a document (.md, .tex, .ipynb)")
     claims, kernels = loader(path, seconds, declare)
-    return [c if c.error else _checked(c) for c in claims], kernels
+    memo: dict = {}
+    return [c if c.error else _checked(c, memo) for c in claims], kernels
 
 
 def load_file(path: Path, declare=None, seconds: float = IMPORT_SECONDS) -> list:

@@ -239,7 +239,8 @@ def _check(claims, args) -> tuple[list, int]:
     if store is not None:
         from .cache import claim_key
 
-        keys = {c.id: claim_key(c, args.seed, limits) for c in claims}
+        memo: dict = {}  # the claims of a file share their definitions: each tree is hashed once
+        keys = {c.id: claim_key(c, args.seed, limits, memo) for c in claims}
         found = store.get(claims, keys)
         if found:
             _say(f"cache: {len(found)} of {len(claims)} claims unchanged since they were last checked "

@@ -26,9 +26,11 @@ __all__ = ["MAX_DEPTH", "depth", "depth_problem", "value_problem", "name_problem
 MAX_DEPTH = 128
 
 
-def depth(e: E.Expr) -> int:
-    """Levels of the tree under e, definitions included (iterative: any depth is measured)."""
-    levels: dict[int, int] = {}
+def depth(e: E.Expr, memo: dict | None = None) -> int:
+    """Levels of the tree under e, definitions included (iterative: any depth is measured).
+    ``memo`` (node id -> levels) may be shared by expressions that share sub-trees; it must not
+    outlive them (ids are reused)."""
+    levels: dict[int, int] = {} if memo is None else memo
     stack = [(e, False)]
     while stack:
         node, expanded = stack.pop()
@@ -43,8 +45,8 @@ def depth(e: E.Expr) -> int:
     return levels[id(e)]
 
 
-def depth_problem(e: E.Expr) -> str | None:
-    d = depth(e)
+def depth_problem(e: E.Expr, memo: dict | None = None) -> str | None:
+    d = depth(e, memo)
     if d <= MAX_DEPTH:
         return None
     return (f"the expression is nested {d} levels deep; derivcheck handles at most {MAX_DEPTH} "
@@ -145,10 +147,10 @@ def value_problem(claim) -> tuple[str, str] | None:
     return None
 
 
-def claim_problem(claim) -> str | None:
+def claim_problem(claim, memo: dict | None = None) -> str | None:
     """The first reason a loaded claim cannot be checked at all (depth or value data), or None."""
     for e in claim_expressions(claim):
-        problem = depth_problem(e)
+        problem = depth_problem(e, memo)
         if problem:
             return problem
     found = value_problem(claim)
