@@ -145,6 +145,8 @@ FUNCTIONS: dict[str, ElementwiseFunction] = {f.name: f for f in [
                         code="({0} > 0)"),
     ElementwiseFunction("softplus", lambda x: sympy.log(1 + sympy.exp(x)), lambda x: np.logaddexp(0.0, x),
                         prime=lambda a, f, call: call("sigmoid", a), code="numpy.logaddexp(0, {0})"),
+    ElementwiseFunction("softsign", lambda x: x / (1 + sympy.Abs(x)), lambda x: x / (1 + np.abs(x)),
+                        prime=lambda a, f, call: (1 + call("abs", a)) ** -2, code="({0} / (1 + numpy.abs({0})))"),
     # ---------------------------------------------------------------- elementary functions
     ElementwiseFunction("exp", sympy.exp, np.exp, prime=lambda a, f, call: f,
                         latex="\\exp", mathml="exp", inplace="numpy.exp({0}, out={0})"),
