@@ -12,7 +12,8 @@ shape the result:
 - ``_CODE_FORM``: expression node → SymPy form;
 - ``_REWRITES``: numerically safer or cheaper forms (log σ(z) → −softplus(−z),
   log softmax → log-softmax, ones(N,1)ᵀ A → a column sum, …);
-- ``_CALLS``: how the printer writes each opaque function.
+- ``_CALLS``: how the printer writes each opaque function (an elementwise function's code form and
+  in-place form come from its row in functions.FUNCTIONS).
 
 Activations computed in the forward pass are reused: any occurrence of a
 forward definition's body in the backward formulas becomes that cached name
@@ -35,7 +36,7 @@ from sympy.printing.numpy import NumPyPrinter
 from . import expr as E
 from .claims import Claim, Kernel
 from .files import write_atomically
-from .functions import PRIMES
+from .functions import FUNCTIONS, PRIMES
 from .printing import to_text
 from .verdict import HOLDS, Result
 
@@ -52,14 +53,18 @@ class NotChecked(KernelError):
     """A claim the kernel needs was not part of this run (``--only``): the kernel is left as it is."""
 
 
-_F = {name: sympy.Function(name) for name in (
-    "matmul", "transpose", "sum_all", "sum0", "sum1", "ones", "zeros", "eye", "sigmoid", "relu", "step",
-    "softmax_rows", "softmax_cols", "log_softmax_rows", "log_softmax_cols", "softplus")}
+# the elementwise functions whose table row gives a code form: opaque here, printed by that form
+_CODED = tuple(name for name, fn in FUNCTIONS.items() if fn.code)
 
-# the SymPy form of each elementwise function (and of "identity", a concrete activation for a generic one)
-_ELEMENTWISE = {"sigmoid": _F["sigmoid"], "tanh": sympy.tanh, "relu": _F["relu"], "step": _F["step"],
-                "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sin": sympy.sin, "cos": sympy.cos,
-                "abs": sympy.Abs, "identity": lambda u: u}
+_F = {name: sympy.Function(name) for name in (
+    "matmul", "transpose", "sum_all", "sum0", "sum1", "ones", "zeros", "eye",
+    "softmax_rows", "softmax_cols", "log_softmax_rows", "log_softmax_cols", *_CODED)}
+
+# the SymPy form of each elementwise function of the table (functions.FUNCTIONS): SymPy's own where its NumPy
+# printer writes the row's exact definition (tanh, exp, log, ...), else opaque; and of "identity", a concrete
+# activation for a generic one
+_ELEMENTWISE = {**{name: _F[name] if fn.code else fn.exact for name, fn in FUNCTIONS.items()},
+                "identity": lambda u: u}
 
 
 def _prime(concrete: str, u):
@@ -241,10 +246,9 @@ _CALLS = {
     "sum_all": "{0}.sum()", "sum0": "{0}.sum(axis=0, keepdims=True)",  # methods: less call overhead than numpy.sum
     "sum1": "{0}.sum(axis=1, keepdims=True)",
     "ones": "numpy.ones(({0}, {1}))", "zeros": "numpy.zeros(({0}, {1}))", "eye": "numpy.eye({0})",
-    "sigmoid": "rt.sigmoid({0})", "relu": "numpy.maximum({0}, 0)", "step": "({0} > 0)",
     "softmax_rows": "rt.softmax({0}, axis=1)", "softmax_cols": "rt.softmax({0}, axis=0)",
     "log_softmax_rows": "rt.log_softmax({0}, axis=1)", "log_softmax_cols": "rt.log_softmax({0}, axis=0)",
-    "softplus": "numpy.logaddexp(0, {0})",
+    **{name: FUNCTIONS[name].code for name in _CODED},  # sigmoid, relu, step, softplus, ...: their rows' forms
 }
 
 
@@ -259,13 +263,9 @@ _CALLS = {
 #   afterwards when there is one.  Products and sums inside it are computed first, as names.
 # The arrays a caller passed in or will read (arguments, the cache, results) are never written.
 
-_ELEMENTWISE_OPS = (sympy.Add, sympy.Mul, sympy.Pow, sympy.tanh, sympy.exp, sympy.log, sympy.sqrt, sympy.sin,
-                    sympy.cos, sympy.Abs, _F["sigmoid"], _F["relu"], _F["step"], _F["softplus"])
-_INPLACE = {sympy.tanh: "numpy.tanh({0}, out={0})", sympy.exp: "numpy.exp({0}, out={0})",
-            sympy.log: "numpy.log({0}, out={0})", sympy.sqrt: "numpy.sqrt({0}, out={0})",
-            sympy.sin: "numpy.sin({0}, out={0})", sympy.cos: "numpy.cos({0}, out={0})",
-            sympy.Abs: "numpy.abs({0}, out={0})", _F["relu"]: "numpy.maximum({0}, 0, out={0})",
-            _F["sigmoid"]: "rt.sigmoid({0}, out={0})"}
+_ELEMENTWISE_OPS = (sympy.Add, sympy.Mul, sympy.Pow,
+                    *(form for form in _ELEMENTWISE.values() if isinstance(form, sympy.FunctionClass)))
+_INPLACE = {_ELEMENTWISE[name]: fn.inplace for name, fn in FUNCTIONS.items() if fn.inplace}  # the rows' in-place forms
 
 
 def _elementwise(e) -> bool:

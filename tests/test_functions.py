@@ -95,3 +95,22 @@ def test_the_written_rule_as_a_gradient_claim_holds_and_twice_it_fails(name):
     if name != "step":  # step′ = 0: twice zero is zero
         bad = check(gradient(f"{name}.twice", f, P, 2 * rule))
         assert bad.verdict.status == "refuted", (name, bad.verdict.reason)
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_kernel_code_forms_compute_the_row(name):
+    """The NumPy code a generated kernel writes for the row (its code form, or SymPy's printer of the
+    exact definition) and its in-place form compute the row's float64 values."""
+    import scipy.special
+    from sympy.printing.numpy import NumPyPrinter
+
+    from derivcheck.kernels import _runtime as rt
+
+    fn = FUNCTIONS[name]
+    x = np.array(_points(fn) * 2).reshape(2, 3)
+    namespace = {"numpy": np, "scipy": scipy, "rt": rt, "x": x.copy()}
+    code = fn.code.format("x") if fn.code else NumPyPrinter().doprint(fn.exact(sympy.Symbol("x")))
+    assert np.allclose(eval(code, namespace), fn.numpy(x), rtol=1e-13, atol=0), (name, code)
+    if fn.inplace:
+        out = eval(fn.inplace.format("x"), namespace)
+        assert out is namespace["x"] and np.allclose(out, fn.numpy(x), rtol=1e-13, atol=0), (name, fn.inplace)
