@@ -300,3 +300,9 @@ def test_numbers_in_a_chain_are_values_not_identities(tmp_path):
     assert "only the arithmetic" in arithmetic.note and check(arithmetic).verdict.holds
     assert gradient.kind == "gradient" and "a value at a point" in gradient.note
     assert check(gradient).verdict.holds
+
+
+def test_an_integer_on_the_right_is_still_an_identity(tmp_path):
+    doc = note(tmp_path, r"$$ \frac{\partial}{\partial A} \frac{1}{2}\|A\|_F^2 = 1 $$")
+    (claim,) = doc.claims
+    assert claim.kind == "gradient" and check(claim).verdict.status == "ill_formed"  # a number is not A's shape

@@ -48,6 +48,7 @@ def test_the_documents_have_their_declarations_and_are_mostly_parsed():
     assert document("matrix_calculus_framework_mse").coverage()["checked"] >= 15
     assert document("matrix_calculus_survival_guide").coverage()["checked"] >= 12
     assert document("ffnn_backprop_chapter").coverage()["checked"] >= 12
+    assert document("maths_of_deep_learning").coverage()["checked"] >= 40
 
 
 PAIRS = [  # (document, document claim, catalog module, catalog claim)
@@ -62,6 +63,8 @@ PAIRS = [  # (document, document claim, catalog module, catalog claim)
      "sg.softmax_ce.dZ.literal_loss"),
     ("ffnn_backprop_chapter", "ffnn.doc.L275.reading-b", "ffnn_backprop_chapter", "ffnn.s2_3.dc2.middle"),
     ("ffnn_backprop_chapter", "ffnn.doc.L190", "ffnn_backprop_chapter", "ffnn.rss_prime"),
+    ("maths_of_deep_learning", "mdl.doc.L1242.reading-b", "maths_of_deep_learning", "mdl.s6_4.eq5.hadamard_first"),
+    ("maths_of_deep_learning", "mdl.doc.L587", "maths_of_deep_learning", "mdl.s4_3_4.dL_dw1.value"),
 ]
 
 

@@ -91,12 +91,13 @@ def read_document(text: str, path: Path, markdown: bool, declare: Path | None = 
     decl = _declarations(text, path, markdown, declare, lines)
     doc.declarations = decl.source if decl.source != "(none)" else ""
     prefix = decl.prefix or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
+    clean = _blank_code(text, markdown)
     try:
-        macros = collect(_blank_code(text, markdown))
+        macros = collect(clean)
     except MacroError as exc:
         raise ClaimFileError(f"{path}: {exc}") from None
     state = _State(decl, prefix, path, doc)
-    for display in extract(text, markdown):
+    for display in extract(text, markdown, clean):
         if display.error:
             doc.equations.append(Equation(display.line, display.latex, reason="unclosed display",
                                           detail=display.error, parsed=False))
@@ -416,11 +417,11 @@ def _translate(members, scope, part, indices, assignment, choices, params) -> di
             return out
     kept = [(v, m) for _, v, m in rest if isinstance(v, E.Expr)]
     dropped = [(v, m) for _, v, m in rest if not isinstance(v, E.Expr)]
-    numbers = [(v, m) for v, m in kept if _is_number(v)]
+    numbers = [(v, m) for v, m in kept if _is_number(v) and re.search(r"\d\.\d", m.latex)]
     if numbers and len(numbers) < len(kept):
-        # 'z = x w + b = 2.0 × 0.5 + 1.0 = 2.0': the numbers are values at a point the text chose, not
-        # identities; the symbolic members are compared with each other and the arithmetic with itself
-        symbolic = [(v, m) for v, m in kept if not _is_number(v)]
+        # 'z = x w + b = 2.0 × 0.5 + 1.0 = 2.0': decimals are values at a point the text chose, not identities
+        # (∂x/∂x = 1 is); the symbolic members are compared with each other and the arithmetic with itself
+        symbolic = [(v, m) for v, m in kept if (v, m) not in numbers]
         kept, aside = (symbolic, numbers) if len(symbolic) >= 2 else (numbers, symbolic)
         dropped += [(Skip("not a claim", "a value at a point the text chose; compared only with the other values"
                           if aside is numbers else "a formula set equal to numbers: only the arithmetic is compared"),

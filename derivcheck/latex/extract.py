@@ -111,9 +111,10 @@ def _find_end_env(text: str, start: int, name: str) -> int:
     return -1
 
 
-def extract(text: str, markdown: bool = True) -> list[Display]:
-    """Every displayed equation of ``text`` in order, each with its rows."""
-    clean = _blank_code(text, markdown)
+def extract(text: str, markdown: bool = True, clean: str | None = None) -> list[Display]:
+    """Every displayed equation of ``text`` in order, each with its rows (``clean``: the text with code blanked,
+    when the caller has it already)."""
+    clean = _blank_code(text, markdown) if clean is None else clean
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     found: list[Display] = []
     i, n = 0, len(clean)

@@ -221,6 +221,7 @@ class NameRef:
 
     name: str
     latex: str
+    bound: dict | None = None  # the sum whose index subscripts it (a_j^2 in Σ_j): recorded when resolved
 
 
 @dataclass
@@ -474,6 +475,8 @@ class Translator:
                 value = E.MatMul(value, E.Transpose(nxt))
             elif kind == "inner":
                 value = E.Inner(value, nxt)
+            elif op is None and self._bound and E.shape_or_none(value) == E.shape_or_none(nxt) is not None:
+                value = E.Mul(value, nxt)  # inside Σ_i, y_i log p_i multiplies entries: numbers, not matrices
             elif op is None and tree is not None and _side_by_side_vectors(value, nxt):
                 value = E.MatMul(value, nxt) if self._site(tree, "juxtaposed") == "a" else E.Mul(value, nxt)
             else:
@@ -520,8 +523,11 @@ class Translator:
         if not self.names:
             return None
         canon = _canonical_names(self.names)
+        head = _canon(self._src(atom))
+        if not any(k.startswith(head) for k in canon):  # most factors: no key begins with this atom
+            return None
         for used in range(len(posts), -1, -1):
-            key = _canon(self._src(atom) + "".join(self._src(p) for p in posts[:used]))
+            key = head + _canon("".join(self._src(p) for p in posts[:used]))
             if key in canon:
                 return self._names_value(canon[key], key), used
         return None
@@ -580,6 +586,8 @@ class Translator:
     def _subscript(self, value, script, atom):
         bound = self._bound_index(script)
         if bound is not None:
+            if isinstance(value, NameRef):  # a_j^2: the layer superscript may still follow
+                return NameRef(value.name, value.latex + "_" + script, bound)
             return self._bound_use(value, bound, atom)
         if isinstance(value, NameRef) and value.name in ("_ones", "_zeros") and script.strip() in self.scope.dims:
             size = self.scope.dims[script.strip()]  # \mathbf{1}_N: the column of N ones
@@ -623,7 +631,7 @@ class Translator:
             if number is not None and isinstance(value, (NameRef, Fn)):
                 if isinstance(value, Fn):
                     return self._resolve(NameRef(value.name + str(number), ""))
-                return NameRef(value.name + str(number), value.latex + "^" + script)
+                return NameRef(value.name + str(number), value.latex + "^" + script, value.bound)
             if number is None and isinstance(value, NameRef):
                 raise Skip("index notation", f"{value.latex}^{{{script}}}: an index ({inner}) the declarations do not give")
             raise Skip("unsupported notation", f"the superscript {script} on {self._src(atom)}")
@@ -632,7 +640,7 @@ class Translator:
             if number is not None:
                 if isinstance(value, Fn):
                     return self._resolve(NameRef(value.name + str(number), ""))
-                return NameRef(value.name + str(number), value.latex + "^" + script)
+                return NameRef(value.name + str(number), value.latex + "^" + script, value.bound)
         if isinstance(value, NameRef) and value.name == "e" and "e" not in self.scope.symbols \
                 and "e" not in self.scope.defines:
             return E.Apply(FUNCTIONS["exp"], self._script_expr(script))
@@ -900,6 +908,10 @@ class Translator:
     def _resolve(self, value):
         if not isinstance(value, NameRef):
             return value
+        if value.bound is not None:
+            found = self._resolve(NameRef(value.name, value.latex))
+            value.bound["uses"].append(found)
+            return found
         name = value.name
         canon = _canonical_names(self.names) if self.names else {}
         if name in canon:  # [names] may also name a composed name: A0 = "X"
