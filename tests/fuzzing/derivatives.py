@@ -22,6 +22,7 @@ import sympy
 
 import derivcheck as dc
 from derivcheck import expr as E
+from derivcheck import vocabulary as V
 
 from .expressions import G_PRIME, ONE, Ctx, function, m, n
 
@@ -53,10 +54,17 @@ _PRIMES = {  # f'(u) from f's argument u (R-form) and whether f(u) is positive
     "square": (lambda u: 2 * u, False),
     "cube": (lambda u: 3 * u ** 2, False),
     "g": (lambda u: G_PRIME(u), False),
+    "softplus": (lambda u: dc.sigmoid(u), True),
+    "expm1": (lambda u: dc.exp(u), False),
+    "normal_cdf": (lambda u: V.normal_pdf(u), True),
+    "normal_pdf": (lambda u: -u * V.normal_pdf(u), True),
 }
 _POSITIVE_ONLY = {  # functions whose argument must be positive
     "log": (lambda u: 1 / u, False),
     "sqrt": (lambda u: 0.5 / dc.sqrt(u), True),
+    "log1p": (lambda u: 1 / (1 + u), True),
+    "lgamma": (lambda u: V.digamma(u), False),
+    "digamma": (lambda u: V.trigamma(u), False),
 }
 
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 import derivcheck as dc
 from derivcheck import expr as E
+from derivcheck import vocabulary as V
 
 __all__ = ["Ctx", "RULES", "m", "n", "pair", "positive", "invertible", "CONSTANTS"]
 
@@ -83,7 +84,9 @@ class Ctx:
         return self.draw(st.sampled_from(list(options)))
 
     def chance(self, percent: int) -> bool:
-        return self.draw(st.integers(0, 99)) < percent
+        # the top of the range: Hypothesis draws small integers more often than uniformly (about twice
+        # for 0 and 1), and shrinks towards 0, that is towards "no" (a claim without the option)
+        return self.draw(st.integers(0, 99)) >= 100 - percent
 
     def dim(self, allow_one: bool = False):
         options = [m, n] + ([sympy.Integer(2), sympy.Integer(3)] if self.fixed_sizes else [])
@@ -286,14 +289,16 @@ def _transpose(ctx, s, d):
     return a.T, b.T
 
 
-_SMOOTH = ("sigmoid", "tanh", "exp", "sin", "cos", "g", "g_prime")
+_SMOOTH = ("sigmoid", "tanh", "exp", "sin", "cos", "g", "g_prime", "softplus", "erf", "expm1", "normal_cdf",
+           "normal_pdf")
+_POSITIVE_ARGUMENT = ("log", "sqrt", "lgamma", "digamma", "trigamma", "log1p")
 _KINKED = ("relu", "step", "abs")
 G, G_PRIME = dc.elementwise("g")  # a generic function: a claim about it must hold for any smooth g
 
 
 def function(name: str):
     """The vocabulary's function of this name, or the generic g and its derivative."""
-    return {"g": G, "g_prime": G_PRIME}.get(name) or getattr(dc, name)
+    return {"g": G, "g_prime": G_PRIME}.get(name) or getattr(dc, name, None) or getattr(V, name)
 
 
 def _apply(ctx, s, d):
@@ -309,7 +314,7 @@ def _elementwise_transpose(ctx, s, d):
 
 
 def _log_sqrt(ctx, s, d):
-    fn = getattr(dc, ctx.choose(["log", "sqrt"]))
+    fn = function(ctx.choose(_POSITIVE_ARGUMENT))
     a, b = positive(ctx, s, d)
     return fn(a), fn(b)
 
@@ -812,6 +817,113 @@ def _symmetric_trace(ctx, s, d):
     return dc.trace(sym @ a), dc.trace(sym @ b.T)
 
 
+# -- the functions and operations of issue 16's vocabulary
+
+def _special_functions(ctx, s, d):
+    kind = ctx.choose(["softplus odd", "log1p expm1", "expm1", "normal symmetry", "erf odd", "gamma recurrences"])
+    a, b = ctx.pair(s, d)
+    if kind == "softplus odd":
+        return V.softplus(a) - V.softplus(-a), b
+    if kind == "log1p expm1":
+        return V.log1p(V.expm1(a)), b
+    if kind == "expm1":
+        return V.expm1(a), dc.exp(b) - 1
+    if kind == "normal symmetry":
+        return (V.normal_cdf(-a), 1 - V.normal_cdf(b)) if ctx.chance(50) else (V.normal_pdf(-a), V.normal_pdf(b))
+    if kind == "erf odd":
+        return V.erf(-a), -V.erf(b)
+    p, q = positive(ctx, s, d)
+    which = ctx.choose(["lgamma", "digamma", "trigamma"])
+    if which == "lgamma":
+        return V.lgamma(p + 1) - V.lgamma(p), dc.log(q)
+    if which == "digamma":
+        return V.digamma(p + 1), V.digamma(q) + 1 / q
+    return V.trigamma(p + 1), V.trigamma(q) - q ** -2
+
+
+def _kron_vec(ctx, s, d):
+    kind = ctx.choose(["sum of kron", "trace of kron", "inner of krons", "sum of vec", "vec inner", "vec of a product"])
+    t, u = (ctx.dim(allow_one=True), ctx.dim()), (ctx.dim(), ctx.dim(allow_one=True))
+    if kind == "sum of kron":
+        a, b = ctx.pair(t, min(d, 1))
+        c, e = ctx.pair(u, min(d, 1))
+        return dc.sum(V.kron(a, c)), dc.sum(b) * dc.sum(e)
+    if kind == "trace of kron":
+        k, j = ctx.dim(), ctx.dim()
+        a, b = ctx.pair((k, k), min(d, 1))
+        c, e = ctx.pair((j, j), min(d, 1))
+        return dc.trace(V.kron(a, c)), dc.trace(b) * dc.trace(e)
+    if kind == "inner of krons":
+        a, b = ctx.pair(t, min(d, 1))
+        c, e = ctx.pair(u, min(d, 1))
+        f, g = ctx.pair(t, min(d, 1))
+        h, i = ctx.pair(u, min(d, 1))
+        return dc.inner(V.kron(a, c), V.kron(f, h)), dc.inner(b, g) * dc.inner(e, i)
+    if kind == "sum of vec":
+        a, b = ctx.pair(t, d)
+        return dc.sum(V.vec(a)), dc.sum(b)
+    if kind == "vec inner":
+        a, b = ctx.pair(t, d)
+        c, e = ctx.pair(t, d)
+        return V.vec(a).T @ V.vec(c), dc.inner(b, e)
+    k = ctx.dim()  # vec(A X B) = (Bᵀ ⊗ A) vec(X)
+    a, b = ctx.pair((t[0], k), min(d, 1))
+    x, y = ctx.pair((k, u[0]), min(d, 1))
+    c, e = ctx.pair((u[0], t[1]), min(d, 1))
+    w, z = ctx.pair(t, min(d, 1))
+    return dc.inner(V.vec(a @ x @ c), V.vec(w)), dc.inner(V.kron(e.T, b) @ V.vec(y), V.vec(z))
+
+
+def _outer_sum(ctx, s, d):
+    c, e = ctx.pair((s[0], ONE), d)
+    r, q = ctx.pair((ONE, s[1]), d)
+    return V.outer_sum(c, r), e @ dc.ones(1, s[1]) + dc.ones(s[0], 1) @ q
+
+
+def _extremes(ctx, s, d):
+    """max = -min(-x), and the mask picks the extreme (on a continuous symbol: no ties)."""
+    if _scalar(s):
+        a = ctx.symbol(ctx.dim(allow_one=True), ctx.dim(), assume=())
+        kind = ctx.choose(["max min", "mask picks", "mask sums to one"])
+        if kind == "max min":
+            return V.max(a), -V.min(-a)
+        if kind == "mask picks":
+            return dc.inner(V.max_mask(a), a), V.max(a)
+        return dc.sum(V.min_mask(a)), E.as_expr(1)
+    if s[0] == ONE:
+        a = ctx.symbol(ctx.dim(), s[1], assume=())
+        return V.max(a, 0), -V.min(-a, 0)
+    a = ctx.symbol(s[0], ctx.dim(), assume=())
+    return V.min(a, 1), -V.max(-a, 1)
+
+
+def _matrix_powers(ctx, s, d):
+    k = s[0]
+    kind = ctx.choose(["square", "cube", "zero", "inverse"])
+    if kind == "inverse":
+        a, b = invertible(ctx, k, d)
+        return V.matrix_power(a, -1), dc.inv(b)
+    a, b = ctx.pair(s, min(d, 1))
+    return {"square": lambda: (V.matrix_power(a, 2), b @ b), "cube": lambda: (V.matrix_power(a, 3), b @ (b @ b)),
+            "zero": lambda: (V.matrix_power(a, 0), dc.eye(k))}[kind]()
+
+
+def _matrix_functions(ctx, s, d):
+    if _scalar(s):  # det(expm(A)) = exp(trace(A))
+        k = ctx.dim()
+        a, b = ctx.pair((k, k), min(d, 1))
+        return dc.det(V.expm(a)), dc.exp(dc.trace(b))
+    k = s[0]
+    kind = ctx.choose(["transpose", "zero", "square root"])
+    if kind == "transpose":
+        a, b = ctx.pair(s, min(d, 1))
+        return V.expm(a).T, V.expm(b.T)
+    if kind == "zero":
+        return V.expm(dc.zeros(k, k)), dc.eye(k)
+    spd = ctx.symbol(k, k, assume=("spd",))
+    return V.sqrtm(spd) @ V.sqrtm(spd), spd
+
+
 REWRITES = [
     Rule("transpose of a product", _any, _transpose_matmul), Rule("transpose of a sum", _any, _transpose_add),
     Rule("double transpose", _any, _double_transpose), Rule("elementwise commutes with transpose", _any,
@@ -838,6 +950,10 @@ REWRITES = [
     Rule("rows sum to one", _any, _rows_sum_to_one), Rule("probability", _any, _probability),
     Rule("positive", _any, _positive), Rule("symmetric", _proper_square, _symmetric),
     Rule("symmetric trace", _scalar, _symmetric_trace),
+    Rule("special functions", _any, _special_functions), Rule("kron and vec", _scalar, _kron_vec),
+    Rule("outer sum", lambda s: ONE not in s, _outer_sum), Rule("max and min", _vector_or_scalar, _extremes),
+    Rule("matrix power", _proper_square, _matrix_powers),
+    Rule("matrix functions", lambda s: _scalar(s) or _proper_square(s), _matrix_functions),
 ]
 
 RULES = [Rule("leaf", _any, lambda ctx, s, d: leaf(ctx, s))] + CONGRUENCES + REWRITES

@@ -105,7 +105,9 @@ def _inside(ctx, e, node):
 
 _OTHER_FUNCTION = {"sigmoid": "tanh", "tanh": "sigmoid", "exp": "sigmoid", "sin": "cos", "cos": "sin",
                    "relu": "abs", "abs": "relu", "step": "sigmoid", "log": "sqrt", "sqrt": "log",
-                   "g": "g_prime", "g_prime": "g"}
+                   "g": "g_prime", "g_prime": "g", "softplus": "sigmoid", "expm1": "exp", "normal_cdf": "sigmoid",
+                   "normal_pdf": "normal_cdf", "erf": "tanh", "lgamma": "digamma", "digamma": "lgamma",
+                   "trigamma": "digamma", "log1p": "log"}
 
 
 def _integer_powers(e):
@@ -120,7 +122,13 @@ def _square_axis_sums(e):
     return [x for x in _nodes(e, E.Sum) if x.axis is not None and _shape(x.a)[0] == _shape(x.a)[1]]
 
 
+def _extremes(e):
+    return [x for x in _nodes(e, (E.Extreme, E.ExtremeMask))]
+
+
 MUTATIONS = {  # name -> (spots, mutated expression at a spot)
+    "max for min": (_extremes, lambda ctx, e, x: _replace(e, x, dataclasses.replace(
+        x, which="min" if x.which == "max" else "max"))),
     "sign": (_whole, lambda ctx, e, _: -e),
     "transpose": (_square_whole, lambda ctx, e, _: e.T),
     "factor": (_whole, lambda ctx, e, _: ctx.choose([lambda: 2 * e, lambda: e / m, lambda: 0.5 * e])()),

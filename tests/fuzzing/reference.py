@@ -97,6 +97,15 @@ FUNCTIONS = {
     "sin": mpmath.sin,
     "cos": mpmath.cos,
     "abs": lambda x: abs(_kink(x)),
+    "softplus": lambda x: mpmath.log(1 + mpmath.exp(_reach(x))),
+    "log1p": lambda x: mpmath.log(_domain(1 + x)),
+    "expm1": lambda x: mpmath.exp(_reach(x)) - 1,
+    "erf": mpmath.erf,
+    "normal_cdf": lambda x: (1 + mpmath.erf(x / mpmath.sqrt(2))) / 2,
+    "normal_pdf": lambda x: mpmath.exp(-x ** 2 / 2) / mpmath.sqrt(2 * mpmath.pi),
+    "lgamma": lambda x: mpmath.loggamma(_domain(x)),
+    "digamma": lambda x: mpmath.digamma(_domain(x)),
+    "trigamma": lambda x: mpmath.psi(1, _domain(x)),
 }
 
 
@@ -279,6 +288,61 @@ def _directional(e, pt):
     return _difference(e.f, pt, e.wrt, evaluate(e.direction, pt))
 
 
+def _kron(a, b):
+    p, q = b.shape
+    return _full(a.shape[0] * p, a.shape[1] * q, lambda i, j: a[i // p, j // q] * b[i % p, j % q])
+
+
+def _vec(a):
+    return a.T.reshape(-1, 1).copy()  # columns stacked
+
+
+def _outer_sum(c, r):
+    return _full(c.shape[0], r.shape[1], lambda i, j: c[i, 0] + r[0, j])
+
+
+def _extreme(a, axis, which, mask=False):
+    """max/min of all entries, each column or each row; or the 0/1 mask of where it is attained.
+    Two entries within the kink margin of the extreme are a tie: outside the domain."""
+    pick = max if which == "max" else min
+    groups = {None: [[(i, j) for i in range(a.shape[0]) for j in range(a.shape[1])]],
+              0: [[(i, j) for i in range(a.shape[0])] for j in range(a.shape[1])],
+              1: [[(i, j) for j in range(a.shape[1])] for i in range(a.shape[0])]}[axis]
+    best = []
+    for group in groups:
+        values = sorted((a[ij] for ij in group), reverse=which == "max")
+        if len(values) > 1 and abs(values[0] - values[1]) < KINK_MARGIN:
+            raise OutsideDomain("a tie at the extreme")
+        best.append(pick(a[ij] for ij in group))
+    if mask:
+        out = _full(*a.shape, lambda i, j: mpmath.mpf(0))
+        for group, b in zip(groups, best):
+            for ij in group:
+                if a[ij] == b:
+                    out[ij] = mpmath.mpf(1)
+        return out
+    shape = {None: (1, 1), 0: (1, a.shape[1]), 1: (a.shape[0], 1)}[axis]
+    return np.array(best, dtype=object).reshape(shape)
+
+
+def _matrix_power(a, k):
+    k = int(k)
+    base = _inv(a) if k < 0 else a
+    out = _full(*a.shape, lambda i, j: mpmath.mpf(int(i == j)))
+    for _ in range(abs(k)):
+        out = np.dot(out, base)
+    return out
+
+
+def _matrix_function(name, a):
+    m = mpmath.matrix(a.tolist())
+    if name in ("logm", "sqrtm"):  # principal branches: real only for a spectrum off the closed negative axis
+        if any(mpmath.im(x) == 0 and mpmath.re(x) <= KINK_MARGIN for x in mpmath.eig(m)[0]):
+            raise OutsideDomain(f"{name} of a matrix with a non-positive real eigenvalue")
+    out = {"expm": mpmath.expm, "logm": mpmath.logm, "sqrtm": mpmath.sqrtm}[name](m)
+    return _full(*a.shape, lambda i, j: mpmath.re(out[i, j]))
+
+
 def _symbol(e, pt):
     if e.name in pt.overrides:
         return pt.overrides[e.name]
@@ -308,6 +372,13 @@ _RULES = {
     E.Inv: lambda e, pt: _inv(evaluate(e.a, pt)),
     E.Diag: lambda e, pt: _diag(evaluate(e.a, pt)),
     E.Inner: lambda e, pt: _sum(evaluate(e.a, pt) * evaluate(e.b, pt), None),
+    E.Kron: lambda e, pt: _kron(evaluate(e.a, pt), evaluate(e.b, pt)),
+    E.Vec: lambda e, pt: _vec(evaluate(e.a, pt)),
+    E.OuterSum: lambda e, pt: _outer_sum(evaluate(e.a, pt), evaluate(e.b, pt)),
+    E.Extreme: lambda e, pt: _extreme(evaluate(e.a, pt), e.axis, e.which),
+    E.ExtremeMask: lambda e, pt: _extreme(evaluate(e.a, pt), e.axis, e.which, mask=True),
+    E.MatPow: lambda e, pt: _matrix_power(evaluate(e.a, pt), _number(e.exponent, pt.sizes)),
+    E.ApplyMatrix: lambda e, pt: _matrix_function(e.fn.name, evaluate(e.a, pt)),
     E.Grad: _grad,
     E.Jacobian: _jacobian,
     E.Directional: _directional,
