@@ -413,6 +413,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         _say("derivcheck: interrupted")
         return EXIT_INTERRUPTED
+    except ModuleNotFoundError as exc:  # a dependency of derivcheck itself: the installation is incomplete
+        _say(f"derivcheck: the package {exc.name!r} is not installed, and derivcheck needs it "
+             f"(pip install {exc.name}, or reinstall derivcheck with its dependencies)")
+        return EXIT_UNUSABLE
     except BrokenPipeError:  # `derivcheck list | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

@@ -258,3 +258,14 @@ def test_all_never_writes_inside_the_package_and_kernels_out_writes_them(tmp_pat
     r = run("kernels", "--out", out, "--only", "ng.", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (out / "ng_two_layer.py").read_text() == (kernel_dir / "ng_two_layer.py").read_text()
+
+
+def test_a_missing_dependency_is_named_not_a_traceback(monkeypatch, capsys, claims):
+    from derivcheck import catalog, cli
+
+    def missing(*args, **kw):
+        raise ModuleNotFoundError("No module named 'scipy'", name="scipy")
+
+    monkeypatch.setattr(catalog, "load", missing)
+    assert cli.main(["check", str(claims(HEADER + GOOD)), "--no-cache"]) == 2
+    assert "the package 'scipy' is not installed" in capsys.readouterr().err

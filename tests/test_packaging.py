@@ -55,3 +55,34 @@ def test_the_installed_package_checks_its_catalog_from_any_folder(installed, tmp
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("PASSED") and "wall clock" in r.stdout
     assert not any((installed / "derivcheck" / "identities").glob("*.tmp"))
+
+
+# modules derivcheck imports that are not its declared dependencies, and why that is fine
+NOT_DEPENDENCIES = {
+    "derivcheck": "itself",
+    "pytest": "only the pytest plugin imports it, and pytest is what loads that plugin",
+    "markupsafe": "installed with jinja2, which requires it",
+}
+
+
+def test_every_module_the_package_imports_is_a_declared_dependency():
+    """A fresh `pip install .` gets only what pyproject.toml declares (scipy was once missing)."""
+    import ast
+    import importlib.metadata
+    import re
+    import tomllib
+
+    declared = {re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0].lower() for d in
+                tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    distributions = importlib.metadata.packages_distributions()
+    imported = set()
+    for path in (ROOT / "derivcheck").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m not in NOT_DEPENDENCIES}
+    undeclared = {m: distributions.get(m, [m]) for m in third_party
+                  if not {d.lower() for d in distributions.get(m, [m])} & declared}
+    assert not undeclared, f"imported but not in pyproject.toml's dependencies: {undeclared}"
