@@ -149,3 +149,13 @@ def test_a_claim_carrying_a_program_is_never_cached(tmp_path):
     store = Store(tmp_path / "cache")
     store.put([(None, check(a, 0, Limits()))])
     assert store.get([a], {"a": None}) == {}
+
+
+def test_a_run_without_reports_reuses_results_stored_with_their_curves(tmp_path):
+    p = tmp_path / "c.toml"
+    p.write_text(FILE, encoding="utf-8")
+    cache = tmp_path / "cache"
+    with_reports = run("check", p, "--report", tmp_path / "reports", cache=cache)
+    assert with_reports.returncode == 0 and "[2/2]" in with_reports.stderr
+    plain = run("check", p, cache=cache)
+    assert "cache: 2 of 2 claims unchanged" in plain.stderr and "[1/" not in plain.stderr
