@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 
 import sympy
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
 
 from . import expr as E
 from .functions import FUNCTIONS, PRIMES
@@ -245,9 +247,9 @@ def readable(e: E.Expr, simplify: bool = True) -> str:
             return sympy.Mul(*(to_sympy(f) for f in kept))
         if isinstance(x, E.Pow) and isinstance(x.b, E.Scalar):
             return to_sympy(x.a) ** sympy.sympify(x.b.value)
-        text = _wrap(_leaf_text(x))  # a product or a transpose inside a product keeps its brackets
+        text = _leaf_text(x)
         leaves[text] = x
-        return sympy.Symbol(text)
+        return MatrixProduct(text) if isinstance(x, E.MatMul) else sympy.Symbol(_wrap(text))
 
     def _leaf_text(x):
         if isinstance(x, E.MatMul):
@@ -264,7 +266,33 @@ def readable(e: E.Expr, simplify: bool = True) -> str:
     value = to_sympy(e).subs({u: 1 for u in units})
     if any(p.exp.is_negative and p.base.free_symbols for p in value.atoms(sympy.Pow)):
         value = sympy.factor_terms(sympy.cancel(value))  # σ′/σ and the like cancel: (A2 - y)/m
-    return sympy.sstr(value, order="none")
+    return _Printer().doprint(_sign_into_sum(value))
+
+
+class _Printer(StrPrinter):
+    """SymPy's text, with the terms of a sum that carry no minus sign first: yhat - y, not -y + yhat."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        return sorted(super()._as_ordered_terms(expr, order=order), key=lambda t: t.could_extract_minus_sign())
+
+
+class MatrixProduct(sympy.Symbol):
+    """A matrix product as a SymPy leaf: bracketed inside a product or a power, not inside a sum."""
+
+    precedence = (PRECEDENCE["Add"] + PRECEDENCE["Mul"]) // 2
+
+
+def _sign_into_sum(value):
+    """-a*(1 - a)*(y - a) reads a*(1 - a)*(a - y): a leading minus goes into the last sum among the factors."""
+    coefficient, rest = value.as_coeff_Mul()
+    if coefficient >= 0 or not rest.is_Mul:
+        return value
+    factors = list(rest.args)
+    for i in reversed(range(len(factors))):
+        if factors[i].is_Add:
+            factors[i] = sympy.Mul(-1, factors[i])
+            return sympy.Mul(-coefficient, *factors, evaluate=False) if coefficient != -1 else sympy.Mul(*factors)
+    return value
 
 
 def _wrap(text: str) -> str:

@@ -426,7 +426,8 @@ softmax_ce = [
                     "\"renaming of dummy indices\" is really the correct derivative ∂p_k/∂z_i = p_k(δ_ik − p_i); "
                     "from there the derivation is valid and ends at p − y (claim mdl.s7_1_1.dL_dz.from_renamed)."),
     derivation("mdl.s7_1_1.dL_dz.from_renamed", index_derivation + renamed,
-               source=f"{s711} (the same derivation without the mis-indexed line)", expect="holds"),
+               source=f"derivcheck reading of {s711} (the derivation without the mis-indexed line, whose 'renaming' "
+                      "is the correct derivative)", expect="holds"),
     identity("mdl.s7_1_1.dp_dz.literal", diag(Jp), diag(ps) - ps @ ps.T,
              source=f"{s711} (∂p_i/∂z_i = p_i(δ_ij − p_j), read literally: the diagonal entries on the left)",
              expect="fails",

@@ -130,6 +130,11 @@ def test_true_gradient_is_read_back_from_the_normal_form():
     A2 = define("A2", sigmoid(A1 @ W2 + b2))
     L = -(1 / m) * (y.T @ log(A2) + (1 - y).T @ log(1 - A2))  # the document's style comes back out
     assert readable(true_gradient(L, W1)) == "X.T @ ((((A2 - y)/m) @ W2.T)*(1 - A1**2))"
+    C = sum((y - A2) ** 2) / 2  # a leading minus goes into a sum, terms without a minus come first
+    assert readable(true_gradient(C, W2)) == "A1.T @ (A2*(1 - A2)*(A2 - y))"
+    lam = matrix("lam", 1, 1)  # a matrix product is bracketed in a product, not in a sum
+    assert readable(true_gradient(sum((X @ W1 - y) ** 2) / m + lam * sum(W1 ** 2), W1)) == \
+        "X.T @ (2*(X @ W1 - y)/m) + 2*W1*lam"
 
 
 def test_derivation_anatomy_names_the_line_the_valid_algebra_follows_from():
@@ -164,7 +169,7 @@ def test_true_gradient_uses_the_claims_assumptions():
     assert d.truth == "(P - Y)/N"
     Yp = matrix("Yp", N, C, assume="probability")  # no such fact: the row sums stay
     d = diagnosis(gradient("d.sce_p", -sum(Yp * log(P)) / N, Z, (Yp - P) / N))
-    assert d.truth == "(P*sum(Yp, 1) - Yp)/N" or d.truth == "(-Yp + P*sum(Yp, 1))/N"
+    assert d.truth == "(P*sum(Yp, 1) - Yp)/N"
 
 
 def test_a_1x1_value_is_never_diagnosed_as_transposed():
