@@ -191,9 +191,22 @@ def _step_slope(lo, hi):
     return np.zeros_like(lo)
 
 
+def _tanh_slope(lo, hi):
+    # 1 − tanh²(x) = 4e^{−2|x|} / (1 + e^{−2|x|})², largest at the smallest |x|; written without the
+    # cancellation of 1 − tanh², which rounds to 0 once tanh(x) rounds to 1 (|x| > 19)
+    e = np.exp(-2 * _min_abs(lo, hi))
+    return 4 * e / (1 + e) ** 2
+
+
+def _sigmoid_slope(lo, hi):
+    # σ'(x) = e^{−|x|} / (1 + e^{−|x|})², largest at the smallest |x| (no cancellation for x < −38)
+    e = np.exp(-_min_abs(lo, hi))
+    return e / (1 + e) ** 2
+
+
 _SLOPE = {
-    "tanh": lambda lo, hi: 1 - np.tanh(_min_abs(lo, hi)) ** 2,
-    "sigmoid": lambda lo, hi: 0.25 * (1 - np.tanh(_min_abs(lo, hi) / 2) ** 2),  # σ' = (1 − tanh²(x/2))/4
+    "tanh": _tanh_slope,
+    "sigmoid": _sigmoid_slope,
     "exp": lambda lo, hi: np.exp(hi),
     "log": lambda lo, hi: 1 / lo,
     "sqrt": lambda lo, hi: 0.5 / np.sqrt(lo),
@@ -217,8 +230,18 @@ def _apply(fn, x: Ball, params) -> Ball:
         raise Unbounded(f"no error bound for {fn.name}")
     with np.errstate(all="ignore"):
         mid = np.asarray(fn.numpy_call(x.mid, params), dtype=float)
-    rad = x.rad * (slope * (1 + 16 * U)) + FUNCTION_ULPS * U * np.abs(mid)
+    error = _generic_error(fn, x.mid, params) if getattr(fn, "generic", False) else FUNCTION_ULPS * U * np.abs(mid)
+    rad = x.rad * (slope * (1 + 16 * U)) + error
     return Ball(mid, _up(rad))._finite()
+
+
+def _generic_error(fn, u, params):
+    # NumPy evaluates c0 sin(c1 u + c2) + c3 u + c4 u² (or a derivative) term by term: its error is a few
+    # ulps of the terms, not of the result (near a root the terms cancel)
+    c0, c1, c2, c3, c4 = (abs(float(c)) for c in params)
+    u = np.abs(u)
+    terms = c0 * c1 ** fn.order * (1 + c1 * u + c2) + c3 * (u + 1) + c4 * (u * u + 2 * u + 2)
+    return 2 * FUNCTION_ULPS * U * terms
 
 
 def _generic_slope(fn, lo, hi, params):

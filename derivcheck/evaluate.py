@@ -321,9 +321,10 @@ _WATCHERS = {  # node type -> [(watcher, argument)] for the samplers
 WATCHED_NODES = (E.Extreme, E.ExtremeMask, E.ApplyMatrix, E.MatPow)
 
 
-def evaluate(e: E.Expr, env: Env, backend: Backend, watch: list | None = None) -> np.ndarray:
+def evaluate(e: E.Expr, env: Env, backend: Backend, watch: list | None = None, observe=None) -> np.ndarray:
     """The value of ``e`` as a 2-D array.  ``watch`` collects (watcher, argument) for arguments that
-    must keep away from kinks, ties and domain boundaries, so samplers can avoid them."""
+    must keep away from kinks, ties and domain boundaries, so samplers can avoid them.  ``observe(node,
+    value, ev)`` is called with every node's value (the exact stage reads the magnitudes in play)."""
     memo: dict[int, np.ndarray] = {}
 
     def ev(node: E.Expr):
@@ -335,6 +336,8 @@ def evaluate(e: E.Expr, env: Env, backend: Backend, watch: list | None = None) -
             if watch is not None and type(node) in _WATCHERS:
                 watch.extend(_WATCHERS[type(node)](ev, node))
             memo[key] = value
+            if observe is not None:
+                observe(node, value, ev)
         return memo[key]
 
     return ev(e)

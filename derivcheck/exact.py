@@ -33,10 +33,10 @@ import sympy
 
 from . import expr as E
 from .assumptions import size_assignments
-from .evaluate import Env, evaluate
+from .evaluate import Env, EvaluationError, evaluate
 from .forward import forward_backend
-from .instances import (NoInstance, as_lists, concrete_shape, configuration_count, configurations, discrete_symbols, draw,
-                        fmt_sizes, named_sizes, sizes_rng, to_mp)
+from .instances import (WATCHING, NoInstance, as_lists, concrete_shape, configuration_count, configurations,
+                        discrete_symbols, draw, fmt_sizes, named_sizes, sizes_rng, to_mp, watched_roots)
 from .truth import symbolic_backend
 from .verdict import Counterexample, Stage
 
@@ -60,6 +60,68 @@ def working_digits(*exprs) -> int:
                 magnitude = abs(sympy.Rational(node.value)) if node.value.is_Rational else abs(node.value)
                 orders.append(abs(int(math.floor(float(sympy.log(magnitude, 10).evalf(20))))))
     return min(MAX_DIGITS // 2, DIGITS + max(orders))
+
+
+def magnitudes(exprs, env: Env) -> tuple[int, float]:
+    """(decimal orders of magnitude in play, largest intermediate magnitude) at a float64 instance.
+
+    Digits must cover the magnitudes a claim *computes*, not only those it writes: X + exp(-300) = X
+    and 1 - sigmoid(X + 400) = 0 are false by ~1e-130 and ~1e-174, which 50 digits absorb.  Read off a
+    float64 pass over every node: the spread of the values' magnitudes, and for each elementwise
+    function at its most extreme arguments the magnitude of its value and of its derivative (taken
+    with mpmath, whose exponents do not underflow: sigmoid'(400) ~ 1e-174 where sigmoid(400) rounds
+    to 1)."""
+    lowest, highest, extra = math.inf, -math.inf, 0.0
+
+    def observe(node, value, ev):
+        nonlocal lowest, highest, extra
+        try:
+            v = np.abs(np.asarray(value, dtype=float))
+        except (TypeError, ValueError):
+            return
+        v = v[np.isfinite(v) & (v > 0)]
+        if v.size:
+            lowest, highest = min(lowest, float(np.log10(v.min()))), max(highest, float(np.log10(v.max())))
+        if isinstance(node, E.Apply):
+            extra = max(extra, _function_orders(node, ev))
+        elif isinstance(node, E.Softmax):
+            z = np.asarray(ev(node.a), dtype=float)
+            if z.size and np.all(np.isfinite(z)):
+                extra = max(extra, float(np.max(z.max(axis=1) - z.min(axis=1))) / math.log(10))
+
+    try:
+        with np.errstate(all="ignore"):
+            for root, _ in watched_roots(exprs):
+                evaluate(root, env, WATCHING, observe=observe)
+    except (EvaluationError, ArithmeticError, ValueError, TypeError):
+        pass
+    spread = highest - lowest if highest >= lowest else 0.0
+    return int(math.ceil(max(spread, extra))), (10.0 ** highest if math.isfinite(highest) else 0.0)
+
+
+def _function_orders(node, ev) -> float:
+    """Decimal orders of the value and derivative of an elementwise function at its most extreme arguments."""
+    try:
+        arg = np.asarray(ev(node.a), dtype=float)
+    except (TypeError, ValueError):
+        return 0.0
+    arg = arg[np.isfinite(arg)]
+    if not arg.size:
+        return 0.0
+    params = None
+    if getattr(node.fn, "generic", False):
+        return 0.0  # a smooth family with moderate coefficients: no extreme magnitudes of its own
+    orders = 0.0
+    with mpmath.workdps(15):
+        for x in {float(arg.min()), float(arg.max())}:
+            for call in (node.fn.mpmath_call, node.fn.derivative_mpmath_call):
+                try:
+                    y = abs(mpmath.mpf(call(mpmath.mpf(x), params)))
+                except (ValueError, ZeroDivisionError, TypeError, ArithmeticError):
+                    continue
+                if y and mpmath.isfinite(y):
+                    orders = max(orders, abs(float(mpmath.log10(y))))
+    return orders
 
 
 @dataclass
@@ -93,16 +155,18 @@ def _relative(lv, rv, gaps, entry) -> float:
 
 
 def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, sentinel: bool = False,
-           roundoff: bool = False) -> Decision:
+           roundoff: bool = False, scale: float = 0.0) -> Decision:
     """Are lhs and rhs equal at this instance?  Evaluated with ``digits`` and, unless both sides agree
-    exactly (and ``sentinel`` does not ask to look again), with twice as many: a difference whose
-    size shrinks by at least half the added digits is round-off ("equal"); one that stays the same to
-    half the added digits is real ("differs"); otherwise the digits double again, up to MAX_DIGITS.
+    exactly (and ``sentinel`` does not ask to look again), with twice as many, and so on up to
+    MAX_DIGITS: a difference that stays the same to half the added digits is real ("differs"); one
+    that shrinks by at least half the added digits at two doublings in a row is round-off ("equal") —
+    one shrink is not enough, since round-off at the lower precision can hide a small real
+    difference that the next level shows.
 
-    ``roundoff`` accepts a relative difference within ROUNDOFF of the working precision as round-off
-    without looking again: for the later points of a claim whose first point already looked (digits
-    cover the claim's constants, so a real difference that small would have to be computed, not
-    written, and to vanish at the first point)."""
+    ``roundoff`` accepts a relative difference within ROUNDOFF digits of the working precision as
+    round-off without looking again, relative to the largest value on either side or ``scale`` (the
+    largest intermediate value): for the later points of a claim whose first point already looked,
+    with digits that cover the magnitudes in play (exact.magnitudes)."""
     lv, rv, gaps = _values(lhs, rhs, env, backend, digits)
     if not any(gaps.reshape(-1)) and not sentinel:
         return Decision("equal", 0.0, (0, 0), lv, rv, digits)
@@ -110,8 +174,10 @@ def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, se
         with mpmath.workdps(digits):
             entry = _largest(gaps)
             error = _relative(lv, rv, gaps, entry)
-        if error <= 10.0 ** (ROUNDOFF - digits):
-            return Decision("equal", error, entry, lv, rv, digits)
+            top = max(max(abs(x) for x in lv.reshape(-1)), max(abs(x) for x in rv.reshape(-1)), mpmath.mpf(scale))
+            if gaps[entry] <= top * mpmath.mpf(10) ** (ROUNDOFF - digits):
+                return Decision("equal", error, entry, lv, rv, digits)
+    shrinks = 0
     while digits * 2 <= MAX_DIGITS:
         more = digits * 2
         hv, hr, high = _values(lhs, rhs, env, backend, more)
@@ -121,10 +187,14 @@ def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, se
             half = mpmath.mpf(10) ** -(digits // 2)
             if not top_high and not top_low:
                 return Decision("equal", 0.0, entry, hv, hr, more)
-            if top_low and top_high <= top_low * half:  # shrank with the precision: round-off
-                return Decision("equal", _relative(hv, hr, high, entry), entry, hv, hr, more)
             if top_high and abs(top_high - gaps[entry]) <= top_high * half:  # the same at both: real
                 return Decision("differs", _relative(hv, hr, high, entry), entry, hv, hr, more)
+            if top_low and top_high <= top_low * half:  # shrank with the precision
+                shrinks += 1
+                if shrinks == 2 or not top_high:
+                    return Decision("equal", _relative(hv, hr, high, entry), entry, hv, hr, more)
+            else:
+                shrinks = 0
         lv, rv, gaps, digits = hv, hr, high, more
     entry = _largest(gaps)
     return Decision("unresolved", _relative(lv, rv, gaps, entry), entry, lv, rv, digits)
@@ -178,10 +248,14 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
             if i not in exact_at and screen(lhs, rhs, env)[0]:
                 checked.add(id(fixed))
                 continue
-            # the first point of each assignment looks again with more digits even when both sides agree
-            # exactly (a tiny term may have been absorbed; after a proof the constants were exact in it);
-            # later points only when they differ by more than round-off
-            d = decide(lhs, rhs, env, backend, digits, sentinel=(i == 0 and not cross_check), roundoff=(i > 0))
+            # the digits cover the constants and the magnitudes computed at this point; the first point
+            # of each assignment looks again with more digits even when both sides agree exactly; later
+            # points (and the cross-check after a proof, which already decided) only when the sides
+            # differ by more than round-off
+            extra, scale = magnitudes([lhs, rhs], env)
+            here = min(MAX_DIGITS // 2, max(digits, DIGITS + extra))
+            d = decide(lhs, rhs, env, backend, here, sentinel=(i == 0 and not cross_check),
+                       roundoff=(i > 0 or cross_check), scale=scale)
             count += 1
             if d.status == "unresolved":
                 unresolved += 1

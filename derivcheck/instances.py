@@ -47,11 +47,11 @@ def concrete_shape(e: E.Expr, sizes: dict) -> tuple[int, int]:
 
 # Evaluating with zero derivatives lets the sampler look at every function
 # application, including those inside a derivative's f, without differentiating.
-_WATCH = dataclasses.replace(
+WATCHING = dataclasses.replace(
     FLOAT, derivative=lambda node, env, be: np.zeros(concrete_shape(node, env.sizes)))
 
 
-def _watched_roots(exprs) -> list[tuple[E.Expr, bool]]:
+def watched_roots(exprs) -> list[tuple[E.Expr, bool]]:
     """(root, whether it is differentiated): the claim's sides, and the function of every derivative.
     A kink matters only where something is differentiated (relu(0) = 0 is a fine value)."""
     roots = [(e, False) for e in exprs]
@@ -88,7 +88,7 @@ def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None
     (a configuration of the discrete symbols being enumerated); the others are drawn, and redrawn
     while a function's argument sits on a kink or outside its domain."""
     symbols = E.symbols_of(*exprs)
-    roots = _watched_roots(exprs) if _needs_watch(exprs) else []
+    roots = watched_roots(exprs) if _needs_watch(exprs) else []
     fixed = fixed or {}
     for _ in range(MAX_TRIES):
         values = {}
@@ -106,7 +106,7 @@ def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None
             with np.errstate(all="ignore"):
                 for root, differentiated in roots:
                     watch = []
-                    value = evaluate(root, env, _WATCH, watch)
+                    value = evaluate(root, env, WATCHING, watch)
                     if not np.all(np.isfinite(value)):
                         raise EvaluationError("not finite")
                     acceptable = acceptable and _acceptable(watch, kinks=differentiated)

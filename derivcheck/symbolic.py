@@ -35,13 +35,17 @@ from .functions import FUNCTIONS, PRIMES
 __all__ = ["prove_equal", "Unsupported"]
 
 
+#: The Kronecker delta's atom key: not an identifier, so no symbol (a user's δ, say) can be taken for it.
+DELTA = "<δ>"
+
+
 class Unsupported(Exception):
     """An operation the normal form does not cover (det, inv, nested derivatives of them, …)."""
 
 
 @dataclass(frozen=True)
 class Atom:
-    key: str  # symbol name, "δ", or a function with its argument's normal form
+    key: str  # symbol name, DELTA, or a function with its argument's normal form
     row: str  # index name, or "0" for a pinned (1-sized) axis
     col: str
 
@@ -135,7 +139,7 @@ def _fill(e, r, c, ctx):
         return []
     if e.kind == "ones":
         return _one()
-    return [Term(sympy.Integer(1), {}, ctx.atom("δ", _pin(e.rows, r), _pin(e.cols, c)))]
+    return [Term(sympy.Integer(1), {}, ctx.atom(DELTA, _pin(e.rows, r), _pin(e.cols, c)))]
 
 
 def _add(e, r, c, ctx):
@@ -248,9 +252,9 @@ def _inner(e, r, c, ctx):
 def _diag(e, r, c, ctx):
     rows, cols = E.shape(e.a)
     if _dim(cols) == 1 and _dim(rows) != 1:  # column -> diagonal matrix
-        return _product(_build(e.a, r, "0", ctx), [Term(sympy.Integer(1), {}, ctx.atom("δ", r, c))])
+        return _product(_build(e.a, r, "0", ctx), [Term(sympy.Integer(1), {}, ctx.atom(DELTA, r, c))])
     if _dim(rows) == 1 and _dim(cols) != 1:  # row -> diagonal matrix
-        return _product(_build(e.a, "0", c, ctx), [Term(sympy.Integer(1), {}, ctx.atom("δ", r, c))])
+        return _product(_build(e.a, "0", c, ctx), [Term(sympy.Integer(1), {}, ctx.atom(DELTA, r, c))])
     return _build(e.a, r, r, ctx)  # square -> its diagonal as a column
 
 
@@ -298,7 +302,7 @@ def _read_off(terms, vname, targets, ctx):
                 del dummies[slot]
                 renames[slot] = target
             else:  # the entry of f that moves with this entry of wrt: a Kronecker delta
-                mono = mono * ctx.atom("δ", slot, target)
+                mono = mono * ctx.atom(DELTA, slot, target)
         out.append(Term(t.coef, dummies, _rename(mono, renames, ctx)))
     return out
 
@@ -414,7 +418,7 @@ def _j_inner(e, wrt, v, r, c, ctx):
 
 def _j_diag(e, wrt, v, r, c, ctx):
     rows, cols = E.shape(e.a)
-    delta = [Term(sympy.Integer(1), {}, ctx.atom("δ", r, c))]
+    delta = [Term(sympy.Integer(1), {}, ctx.atom(DELTA, r, c))]
     if _dim(cols) == 1 and _dim(rows) != 1:
         return _product(_jvp(e.a, wrt, v, r, "0", ctx), delta)
     if _dim(rows) == 1 and _dim(cols) != 1:
@@ -587,7 +591,7 @@ def _contract(t: Term, ctx: _Ctx) -> Term | None:
         # is a factor of the whole term.
         for s in list(t.mono.free_symbols):
             a = ctx.atoms.get(s)
-            if a is None or a.key != "δ":
+            if a is None or a.key != DELTA:
                 continue
             rest = _split_off(t.mono, s)
             if rest is None:
