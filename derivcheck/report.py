@@ -73,6 +73,7 @@ class ClaimView:
     diagnosis: str = ""
     corrected: str = ""
     truth: str = ""
+    written: str = ""  # the equation as its document writes it (LaTeX), for claims read from a document
 
     @property
     def holds(self) -> bool:
@@ -257,6 +258,7 @@ def _view(claim: Claim | None, result: Result) -> ClaimView:
             formulas = [Formula(Markup(""), "", f"(formula not shown: {type(exc).__name__}: {exc})")]
     view = ClaimView(result.id, result.source, result.kind, v.status, LEVELS[v.status], result.expected, result.ok,
                      v.reason, result.note, formulas, definitions, _evidence(result), _counterexample(result))
+    view.written = getattr(claim, "latex", "") or ""
     if v.diagnosis:
         view.diagnosis = (f"step {v.diagnosis.step}: " if v.diagnosis.step is not None else "") + v.diagnosis.text
         view.corrected = v.diagnosis.corrected

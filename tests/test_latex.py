@@ -306,3 +306,16 @@ def test_an_integer_on_the_right_is_still_an_identity(tmp_path):
     doc = note(tmp_path, r"$$ \frac{\partial}{\partial A} \frac{1}{2}\|A\|_F^2 = 1 $$")
     (claim,) = doc.claims
     assert claim.kind == "gradient" and check(claim).verdict.status == "ill_formed"  # a number is not A's shape
+
+
+def test_reports_show_the_equation_as_written_with_its_line(tmp_path):
+    from derivcheck.report import build, render_html, render_latex
+
+    doc = note(tmp_path, r"$$ \frac{\partial}{\partial W} \frac{1}{2}\|X W\|_F^2 = X^T X W $$")
+    (claim,) = doc.claims
+    result = check(claim)
+    data = build([claim], [result], 0, "now")
+    html, tex = render_html(data), render_latex(data)
+    assert "as the document writes it" in html and r"\frac{\partial}{\partial W}" in html
+    assert f"note.md line {FIRST}" in html
+    assert r"As the document writes it: \texttt{\textbackslash{}frac" in tex.replace("%\n", "")
