@@ -19,6 +19,8 @@ from sympy.printing.str import StrPrinter
 
 from . import expr as E
 from .functions import FUNCTIONS, PRIMES
+from .precedence import ATOM, POWER, PRODUCT, SUM, UNARY
+from .printing import TextPrinter
 
 __all__ = ["gradient", "readable"]
 
@@ -86,45 +88,70 @@ def _prime(node: E.Apply, value: E.Expr) -> E.Expr:
     return E.as_expr(PRIMES[fn.name](a, value, lambda name, x: E.Apply(FUNCTIONS[name], x)))
 
 
+def _pow(node, g, value):
+    if not isinstance(node.b, E.Scalar):
+        raise NotImplementedError("a matrix exponent")
+    n = sympy.sympify(node.b.value)
+    return [(node.a, _unbroadcast(_mul(g, E.Scalar(n) * node.a ** (n - 1) if n != 2 else 2 * node.a),
+                                  E.shape(node.a)))]
+
+
+def _sum(node, g, value):
+    r, c = E.shape(node.a)
+    if node.axis is None:
+        return [(node.a, _mul(g, E.Fill("ones", r, c)))]
+    if node.axis == 0:
+        return [(node.a, E.MatMul(E.Fill("ones", r, 1), g))]
+    return [(node.a, E.MatMul(g, E.Fill("ones", 1, c)))]
+
+
+def _trace(node, g, value):
+    n = E.shape(node.a)[0]
+    return [(node.a, _mul(g, E.Fill("eye", n, n)))]
+
+
+def _leaf(node, g, value):
+    return []
+
+
+# ---------------------------------------------------------------- the rules: node type -> VJP
+# Each rule takes (node, g, value) — g the adjoint of node, value the node or the defined name that
+# holds its value — and gives [(child, its adjoint contribution)].  An operation without a rule has
+# no written reverse-mode derivative (the true gradient is then not shown; verdicts never use this).
+
+_VJP = {
+    # ------------------------------------------------ leaves and names
+    E.Symbol: _leaf,
+    E.Scalar: _leaf,
+    E.Fill: _leaf,
+    E.Defined: lambda node, g, value: [(node.body, g)],
+    # ------------------------------------------------ elementwise arithmetic (with broadcasting)
+    E.Add: lambda node, g, value: [(node.a, _unbroadcast(g, E.shape(node.a))),
+                                   (node.b, _unbroadcast(g, E.shape(node.b)))],
+    E.Mul: lambda node, g, value: [(node.a, _unbroadcast(_mul(g, node.b), E.shape(node.a))),
+                                   (node.b, _unbroadcast(_mul(g, node.a), E.shape(node.b)))],
+    E.Pow: _pow,
+    E.Apply: lambda node, g, value: [(node.a, _mul(g, _prime(node, value)))],
+    # ------------------------------------------------ matrix algebra
+    E.MatMul: lambda node, g, value: [(node.a, _matmul(g, _T(node.b))), (node.b, _matmul(_T(node.a), g))],
+    E.Transpose: lambda node, g, value: [(node.a, _T(g))],
+    E.Softmax: lambda node, g, value: [(node.a, value * (g - E.Sum(g * value, 1)))],  # P ⊙ (g − rowsum(g ⊙ P))
+    # ------------------------------------------------ reductions
+    E.Sum: _sum,
+    E.Trace: _trace,
+    E.Inner: lambda node, g, value: [(node.a, _mul(g, node.b)), (node.b, _mul(g, node.a))],
+    E.Extreme: lambda node, g, value: [(node.a, _mul(g, E.ExtremeMask(node.a, node.axis, node.which)))],
+    E.ExtremeMask: _leaf,  # constant off ties
+    E.OuterSum: lambda node, g, value: [(node.a, E.Sum(g, 1)), (node.b, E.Sum(g, 0))],
+}
+
+
 def _vjp(node, g, value):
     """[(child, its adjoint contribution)] for the adjoint g of node (``value`` names node)."""
-    t = type(node)
-    if t is E.Add:
-        return [(node.a, _unbroadcast(g, E.shape(node.a))), (node.b, _unbroadcast(g, E.shape(node.b)))]
-    if t is E.Mul:
-        return [(node.a, _unbroadcast(_mul(g, node.b), E.shape(node.a))),
-                (node.b, _unbroadcast(_mul(g, node.a), E.shape(node.b)))]
-    if t is E.Pow:
-        if not isinstance(node.b, E.Scalar):
-            raise NotImplementedError("a matrix exponent")
-        n = sympy.sympify(node.b.value)
-        return [(node.a, _unbroadcast(_mul(g, E.Scalar(n) * node.a ** (n - 1) if n != 2 else 2 * node.a),
-                                      E.shape(node.a)))]
-    if t is E.MatMul:
-        return [(node.a, _matmul(g, _T(node.b))), (node.b, _matmul(_T(node.a), g))]
-    if t is E.Transpose:
-        return [(node.a, _T(g))]
-    if t is E.Apply:
-        return [(node.a, _mul(g, _prime(node, value)))]
-    if t is E.Softmax:  # row-wise: P ⊙ (g − rowsum(g ⊙ P))
-        return [(node.a, value * (g - E.Sum(g * value, 1)))]
-    if t is E.Sum:
-        r, c = E.shape(node.a)
-        if node.axis is None:
-            return [(node.a, _mul(g, E.Fill("ones", r, c)))]
-        if node.axis == 0:
-            return [(node.a, E.MatMul(E.Fill("ones", r, 1), g))]
-        return [(node.a, E.MatMul(g, E.Fill("ones", 1, c)))]
-    if t is E.Trace:
-        n = E.shape(node.a)[0]
-        return [(node.a, _mul(g, E.Fill("eye", n, n)))]
-    if t is E.Inner:
-        return [(node.a, _mul(g, node.b)), (node.b, _mul(g, node.a))]
-    if t is E.Defined:
-        return [(node.body, g)]
-    if t in (E.Symbol, E.Scalar, E.Fill):
-        return []
-    raise NotImplementedError(f"no derivative rule for {t.__name__}")
+    rule = _VJP.get(type(node))
+    if rule is None:
+        raise NotImplementedError(f"no derivative rule for {type(node).__name__}")
+    return rule(node, g, value)
 
 
 def _order(root) -> list:
@@ -208,65 +235,93 @@ def readable(e: E.Expr, simplify: bool = True) -> str:
     With ``simplify``, a factor or term that is a matrix of ones (``ones(m, n)``, or the row sums of a
     symbol whose rows sum to one) is read as the number 1 where the other operand already has the
     result's shape; the caller checks the text it shows (diagnose parses it back and proves it)."""
-    from .printing import to_text
+    return _Readable(simplify).doprint(e)
 
-    leaves: dict[str, E.Expr] = {}
-    units: set = set()  # leaves that are a column or row of ones under the assumptions
 
-    def one(x, other, whole) -> bool:  # x + other: x is ones and other has the sum's shape
-        return simplify and _unit(x) and E.shape(other) == E.shape(whole)
+class _Readable(TextPrinter):
+    """The text printer (printing.py) with each elementwise part (sums, products, powers, numbers)
+    turned into SymPy, cancelled and printed by SymPy, the other operations as the text printer writes
+    them; every operand of a matrix product that is not atomic is bracketed (precedence.py)."""
 
-    def to_sympy(x):
-        if isinstance(x, E.Scalar):
-            return sympy.sympify(x.value)
-        if isinstance(x, E.Sum):  # constants come out of a sum: sum(-Y/N, 1) is -sum(Y, 1)/N
-            inner = to_sympy(x.a)
-            own = [sym for sym in inner.free_symbols if sym.name in leaves]
-            c, rest = inner.as_independent(*own, as_Add=False) if own else (inner, sympy.Integer(1))
-            rest_node = leaves.get(str(rest)) if isinstance(rest, sympy.Symbol) else None
-            axis = "" if x.axis is None else f", {x.axis}"
-            text = f"sum({sympy.sstr(rest, order='none')}{axis})"
-            leaves[text] = E.Sum(rest_node, x.axis) if rest_node is not None else x
-            if simplify and _unit(leaves[text]):
-                units.add(sympy.Symbol(text))
-            return c * sympy.Symbol(text)
-        if isinstance(x, E.MatMul):  # ones(r, 1) @ g and g @ ones(1, c) broadcast g
-            if isinstance(x.a, E.Fill) and x.a.kind == "ones" and sympy.sympify(x.a.cols) == 1:
-                return to_sympy(x.b)
-            if isinstance(x.b, E.Fill) and x.b.kind == "ones" and sympy.sympify(x.b.rows) == 1:
-                return to_sympy(x.a)
-        if isinstance(x, E.Add):
-            a = sympy.Integer(1) if one(x.a, x.b, x) else to_sympy(x.a)
-            b = sympy.Integer(1) if one(x.b, x.a, x) else to_sympy(x.b)
-            return a + b
-        if isinstance(x, E.Mul):  # a factor of ones goes when the other factors have the product's shape
-            factors = _factors(x)
-            kept = [f for f in factors if not (simplify and _unit(f))] if simplify else factors
-            if not kept or E.shape_or_none(functools.reduce(E.Mul, kept)) != E.shape(x):
-                kept = factors
-            return sympy.Mul(*(to_sympy(f) for f in kept))
-        if isinstance(x, E.Pow) and isinstance(x.b, E.Scalar):
-            return to_sympy(x.a) ** sympy.sympify(x.b.value)
-        text = _leaf_text(x)
-        leaves[text] = x
-        return MatrixProduct(text) if isinstance(x, E.MatMul) else sympy.Symbol(_wrap(text))
+    def __init__(self, simplify: bool):
+        self.simplify = simplify
 
-    def _leaf_text(x):
-        if isinstance(x, E.MatMul):
-            return f"{_wrap(readable(x.a, simplify))} @ {_wrap(readable(x.b, simplify))}"
-        if isinstance(x, E.Transpose):
-            return f"{_wrap(readable(x.a, simplify))}.T"
-        if isinstance(x, E.Sum):
-            inner = readable(x.a, simplify)
-            return f"sum({inner})" if x.axis is None else f"sum({inner}, {x.axis})"
-        return to_text(x)
+    def _print(self, e: E.Expr) -> tuple[str, int]:
+        if isinstance(e, _ELEMENTWISE):
+            return self._elementwise(e)
+        if isinstance(e, (E.MatMul, E.Transpose, E.Sum)):
+            return super()._print(e)
+        return TextPrinter()._print(e)  # any other operation exactly as the text printer writes it
 
-    if not isinstance(e, _ELEMENTWISE):
-        return _leaf_text(e)
-    value = to_sympy(e).subs({u: 1 for u in units})
-    if any(p.exp.is_negative and p.base.free_symbols for p in value.atoms(sympy.Pow)):
-        value = sympy.factor_terms(sympy.cancel(value))  # σ′/σ and the like cancel: (A2 - y)/m
-    return _Printer().doprint(_sign_into_sum(value))
+    def _print_MatMul(self, e):
+        return f"{self._wrap(e.a, ATOM)} @ {self._wrap(e.b, ATOM)}", PRODUCT
+
+    def _elementwise(self, e: E.Expr) -> tuple[str, int]:
+        simplify = self.simplify
+        leaves: dict[str, E.Expr] = {}
+        units: set = set()  # leaves that are a column or row of ones under the assumptions
+
+        def one(x, other, whole) -> bool:  # x + other: x is ones and other has the sum's shape
+            return simplify and _unit(x) and E.shape(other) == E.shape(whole)
+
+        def to_sympy(x):
+            if isinstance(x, E.Scalar):
+                return sympy.sympify(x.value)
+            if isinstance(x, E.Sum):  # constants come out of a sum: sum(-Y/N, 1) is -sum(Y, 1)/N
+                inner = to_sympy(x.a)
+                own = [sym for sym in inner.free_symbols if sym.name in leaves]
+                c, rest = inner.as_independent(*own, as_Add=False) if own else (inner, sympy.Integer(1))
+                rest_node = leaves.get(str(rest)) if isinstance(rest, sympy.Symbol) else None
+                axis = "" if x.axis is None else f", {x.axis}"
+                text = f"sum({sympy.sstr(rest, order='none')}{axis})"
+                leaves[text] = E.Sum(rest_node, x.axis) if rest_node is not None else x
+                if simplify and _unit(leaves[text]):
+                    units.add(sympy.Symbol(text))
+                return c * sympy.Symbol(text)
+            if isinstance(x, E.MatMul):  # ones(r, 1) @ g and g @ ones(1, c) broadcast g
+                if isinstance(x.a, E.Fill) and x.a.kind == "ones" and sympy.sympify(x.a.cols) == 1:
+                    return to_sympy(x.b)
+                if isinstance(x.b, E.Fill) and x.b.kind == "ones" and sympy.sympify(x.b.rows) == 1:
+                    return to_sympy(x.a)
+            if isinstance(x, E.Add):
+                a = sympy.Integer(1) if one(x.a, x.b, x) else to_sympy(x.a)
+                b = sympy.Integer(1) if one(x.b, x.a, x) else to_sympy(x.b)
+                return a + b
+            if isinstance(x, E.Mul):  # a factor of ones goes when the other factors have the product's shape
+                factors = _factors(x)
+                kept = [f for f in factors if not (simplify and _unit(f))] if simplify else factors
+                if not kept or E.shape_or_none(functools.reduce(E.Mul, kept)) != E.shape(x):
+                    kept = factors
+                return sympy.Mul(*(to_sympy(f) for f in kept))
+            if isinstance(x, E.Pow) and isinstance(x.b, E.Scalar):
+                return to_sympy(x.a) ** sympy.sympify(x.b.value)
+            if isinstance(x, E.MatMul):  # bracketed by SymPy's printer inside a product or a power only
+                leaf = MatrixProduct(self._print(x)[0])
+            else:  # anything else that binds less than a name keeps its brackets
+                leaf = sympy.Symbol(self._wrap(x, ATOM))
+            leaves[leaf.name] = x
+            return leaf
+
+        value = to_sympy(e).subs({u: 1 for u in units})
+        if any(p.exp.is_negative and p.base.free_symbols for p in value.atoms(sympy.Pow)):
+            value = sympy.factor_terms(sympy.cancel(value))  # σ′/σ and the like cancel: (A2 - y)/m
+        value = _sign_into_sum(value)
+        return _Printer().doprint(value), _sympy_precedence(value)
+
+
+def _sympy_precedence(value) -> int:
+    """How tightly SymPy's text of ``value`` binds: a name (a leaf's text, π), a natural number or a square
+    root is atomic; any other form has an operator outside brackets."""
+    if isinstance(value, MatrixProduct):
+        return PRODUCT
+    if value.is_Symbol or value.is_NumberSymbol or (value.is_Integer and value >= 0) or (
+            value.is_Pow and value.exp == sympy.S.Half):
+        return ATOM
+    if value.is_Add:
+        return SUM
+    if value.is_Pow and not value.exp.is_negative:
+        return POWER
+    return UNARY if value.could_extract_minus_sign() else PRODUCT
 
 
 class _Printer(StrPrinter):
@@ -293,13 +348,3 @@ def _sign_into_sum(value):
             factors[i] = sympy.Mul(-1, factors[i])
             return sympy.Mul(-coefficient, *factors, evaluate=False) if coefficient != -1 else sympy.Mul(*factors)
     return value
-
-
-def _wrap(text: str) -> str:
-    depth, plain = 0, True
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth == 0 and ch in " +-*/@":
-            plain = False
-    return text if plain else f"({text})"

@@ -21,11 +21,11 @@ import sympy
 from sympy.printing.mathml import MathMLPresentationPrinter
 
 from . import expr as E
+from .precedence import ATOM, KRON, POWER, PRODUCT, SUM, UNARY, bracketed, is_minus_one
 from .functions import PRIME_SUFFIX
 
 __all__ = ["to_latex", "to_mathml", "symbol_latex"]
 
-_ATOM, _POW, _UNARY, _MUL, _KRON, _ADD = 100, 40, 30, 20, 15, 10  # ⊗ is bracketed inside products
 
 
 def _sym(name: str) -> sympy.Symbol:
@@ -40,9 +40,6 @@ def _is_scalar_like(e) -> bool:
     return isinstance(e, E.Scalar) or E.shape_or_none(e) == (1, 1)
 
 
-def _is_minus_one(e) -> bool:
-    return isinstance(e, E.Scalar) and e.value == -1
-
 
 class _Layout:
     """Expression → (layout, precedence), one method per node type."""
@@ -52,12 +49,12 @@ class _Layout:
 
     def wrap(self, e: E.Expr, level: int, strict: bool = False):
         lay, prec = self.build(e)
-        return ("paren", lay) if prec < level or (strict and prec == level) else lay
+        return ("paren", lay) if bracketed(prec, level, strict) else lay
 
     def call(self, latex_name: str, mathml_name: str, *args):
         inner = [self.build(a)[0] for a in args]
         body = inner[0] if len(inner) == 1 else ("row", _interleave(inner, _op(",\\,", ",")))
-        return ("call", latex_name, mathml_name, body), _ATOM
+        return ("call", latex_name, mathml_name, body), ATOM
 
 
 def _interleave(items, sep):
@@ -70,33 +67,33 @@ def _interleave(items, sep):
 
 
 def _symbol(p, e):
-    return ("atom", _sym(e.name)), _ATOM
+    return ("atom", _sym(e.name)), ATOM
 
 
 def _scalar(p, e):
     v = sympy.sympify(e.value)
     if v.is_Atom and not (v.is_Number and v < 0):
-        return ("atom", v), _ATOM
-    return ("atom", v), _ADD if v.is_Add else _MUL
+        return ("atom", v), ATOM
+    return ("atom", v), SUM if v.is_Add else PRODUCT
 
 
 def _fill(p, e):
     if e.kind == "eye":
-        return ("sub", ("atom", _sym("I")), ("atom", sympy.sympify(e.rows))), _ATOM
+        return ("sub", ("atom", _sym("I")), ("atom", sympy.sympify(e.rows))), ATOM
     size = ("row", [("atom", sympy.sympify(e.rows)), _op("\\times", "×"), ("atom", sympy.sympify(e.cols))])
-    return ("sub", ("atom", sympy.Integer(0 if e.kind == "zeros" else 1)), size), _ATOM
+    return ("sub", ("atom", sympy.Integer(0 if e.kind == "zeros" else 1)), size), ATOM
 
 
 def _add(p, e):
-    left = p.wrap(e.a, _ADD)
-    if isinstance(e.b, E.Mul) and _is_minus_one(e.b.a):
-        return ("row", [left, _op("-", "−"), p.wrap(e.b.b, _ADD, strict=True)]), _ADD
-    return ("row", [left, _op("+"), p.wrap(e.b, _ADD)]), _ADD
+    left = p.wrap(e.a, SUM)
+    if isinstance(e.b, E.Mul) and is_minus_one(e.b.a):
+        return ("row", [left, _op("-", "−"), p.wrap(e.b.b, SUM, strict=True)]), SUM
+    return ("row", [left, _op("+"), p.wrap(e.b, SUM)]), SUM
 
 
 def _is_hadamard(e) -> bool:
-    return (isinstance(e, E.Mul) and not _is_minus_one(e.a) and not _is_scalar_like(e.a)
-            and not _is_scalar_like(e.b) and not (isinstance(e.b, E.Pow) and _is_minus_one(e.b.b)))
+    return (isinstance(e, E.Mul) and not is_minus_one(e.a) and not _is_scalar_like(e.a)
+            and not _is_scalar_like(e.b) and not (isinstance(e.b, E.Pow) and is_minus_one(e.b.b)))
 
 
 def _factor(p, e, strict=False):
@@ -104,33 +101,33 @@ def _factor(p, e, strict=False):
     never left to precedence (A ⊙ B C is the ambiguity the documents fall into)."""
     if isinstance(e, E.MatMul) or _is_hadamard(e):
         return ("paren", p.build(e)[0])
-    return p.wrap(e, _MUL, strict)
+    return p.wrap(e, PRODUCT, strict)
 
 
 def _mul(p, e):
-    if _is_minus_one(e.a):
-        return ("row", [_op("-", "−"), p.wrap(e.b, _UNARY)]), _UNARY
-    if isinstance(e.b, E.Pow) and _is_minus_one(e.b.b):  # a * b**-1 is a / b
-        return ("frac", p.build(e.a)[0], p.build(e.b.a)[0]), _MUL
+    if is_minus_one(e.a):
+        return ("row", [_op("-", "−"), p.wrap(e.b, UNARY)]), UNARY
+    if isinstance(e.b, E.Pow) and is_minus_one(e.b.b):  # a * b**-1 is a / b
+        return ("frac", p.build(e.a)[0], p.build(e.b.a)[0]), PRODUCT
     if _is_scalar_like(e.a) or _is_scalar_like(e.b):  # scaling: juxtaposition
-        return ("row", [p.wrap(e.a, _MUL), _op("\\,", "\u2062"), p.wrap(e.b, _MUL, strict=True)]), _MUL
-    a = p.wrap(e.a, _MUL) if _is_hadamard(e.a) else _factor(p, e.a)
-    return ("row", [a, _op("\\odot", "⊙"), _factor(p, e.b, strict=True)]), _MUL
+        return ("row", [p.wrap(e.a, PRODUCT), _op("\\,", "\u2062"), p.wrap(e.b, PRODUCT, strict=True)]), PRODUCT
+    a = p.wrap(e.a, PRODUCT) if _is_hadamard(e.a) else _factor(p, e.a)
+    return ("row", [a, _op("\\odot", "⊙"), _factor(p, e.b, strict=True)]), PRODUCT
 
 
 def _matmul(p, e):
-    a = p.wrap(e.a, _MUL) if isinstance(e.a, E.MatMul) else _factor(p, e.a)
-    return ("row", [a, _op("\\,", "\u2062"), _factor(p, e.b, strict=True)]), _MUL
+    a = p.wrap(e.a, PRODUCT) if isinstance(e.a, E.MatMul) else _factor(p, e.a)
+    return ("row", [a, _op("\\,", "\u2062"), _factor(p, e.b, strict=True)]), PRODUCT
 
 
 def _pow(p, e):
-    if _is_minus_one(e.b):
-        return ("frac", ("atom", sympy.Integer(1)), p.build(e.a)[0]), _MUL
-    return ("sup", p.wrap(e.a, _POW, strict=True), p.build(e.b)[0]), _POW
+    if is_minus_one(e.b):
+        return ("frac", ("atom", sympy.Integer(1)), p.build(e.a)[0]), PRODUCT
+    return ("sup", p.wrap(e.a, POWER, strict=True), p.build(e.b)[0]), POWER
 
 
 def _transpose(p, e):
-    return ("sup", p.wrap(e.a, _ATOM), _op("\\top", "T")), _POW
+    return ("sup", p.wrap(e.a, ATOM), _op("\\top", "T")), POWER
 
 
 def _operator_name(name: str) -> str:
@@ -146,7 +143,7 @@ def _apply(p, e):
             base, primes = base[: -len(PRIME_SUFFIX)], primes + 1
         return p.call(base + "'" * primes, base + "′" * primes, e.a)
     if fn.layout != "call":  # √x, |x|
-        return (fn.layout, p.build(e.a)[0]), _ATOM
+        return (fn.layout, p.build(e.a)[0]), ATOM
     return p.call(fn.latex or _operator_name(fn.name), fn.mathml or fn.name, e.a)
 
 
@@ -166,11 +163,11 @@ def _extreme_mask(p, e):
 
 
 def _matpow(p, e):
-    return ("sup", p.wrap(e.a, _POW, strict=True), ("atom", sympy.sympify(e.exponent))), _POW
+    return ("sup", p.wrap(e.a, POWER, strict=True), ("atom", sympy.sympify(e.exponent))), POWER
 
 
 def _kron(p, e):
-    return ("row", [_factor(p, e.a), _op("\\otimes", "⊗"), _factor(p, e.b, strict=True)]), _KRON
+    return ("row", [_factor(p, e.a), _op("\\otimes", "⊗"), _factor(p, e.b, strict=True)]), KRON
 
 
 def _named(latex_name, mathml_name):
@@ -184,24 +181,24 @@ def _sum(p, e):
 
 
 def _inv(p, e):
-    return ("sup", p.wrap(e.a, _ATOM), ("atom", sympy.Integer(-1))), _POW
+    return ("sup", p.wrap(e.a, ATOM), ("atom", sympy.Integer(-1))), POWER
 
 
 def _inner(p, e):
-    return ("row", [p.wrap(e.a, _MUL), _op("\\bullet", "•"), p.wrap(e.b, _MUL, strict=True)]), _MUL
+    return ("row", [p.wrap(e.a, PRODUCT), _op("\\bullet", "•"), p.wrap(e.b, PRODUCT, strict=True)]), PRODUCT
 
 
 def _partial(p, f, wrt):
-    top = ("row", [_op("\\partial", "∂"), p.wrap(f, _ATOM)])
-    return ("frac", top, ("row", [_op("\\partial", "∂"), p.wrap(wrt, _ATOM)]))
+    top = ("row", [_op("\\partial", "∂"), p.wrap(f, ATOM)])
+    return ("frac", top, ("row", [_op("\\partial", "∂"), p.wrap(wrt, ATOM)]))
 
 
 def _grad(p, e):
-    return _partial(p, e.f, e.wrt), _MUL
+    return _partial(p, e.f, e.wrt), PRODUCT
 
 
 def _directional(p, e):
-    return ("row", [_partial(p, e.f, e.wrt), _op("[", "["), p.build(e.direction)[0], _op("]", "]")]), _MUL
+    return ("row", [_partial(p, e.f, e.wrt), _op("[", "["), p.build(e.direction)[0], _op("]", "]")]), PRODUCT
 
 
 _NOTATION = {

@@ -8,18 +8,10 @@ from __future__ import annotations
 import sympy
 
 from . import expr as E
+from .precedence import ATOM, POWER, PRODUCT, SUM, UNARY, bracketed, is_minus_one, is_reciprocal
 
 __all__ = ["to_text"]
 
-_ATOM, _POW, _UNARY, _MUL, _ADD = 100, 40, 30, 20, 10
-
-
-def _is_minus_one(e) -> bool:
-    return isinstance(e, E.Scalar) and e.value == -1
-
-
-def _is_reciprocal(e) -> bool:
-    return isinstance(e, E.Pow) and _is_minus_one(e.b)
 
 
 class TextPrinter:
@@ -31,52 +23,52 @@ class TextPrinter:
 
     def _wrap(self, e: E.Expr, level: int, strict: bool = False) -> str:
         text, prec = self._print(e)
-        return f"({text})" if prec < level or (strict and prec == level) else text
+        return f"({text})" if bracketed(prec, level, strict) else text
 
     def _print_Symbol(self, e):
-        return e.name, _ATOM
+        return e.name, ATOM
 
     def _print_Defined(self, e):
-        return e.name, _ATOM
+        return e.name, ATOM
 
     def _print_Scalar(self, e):
         v = sympy.sympify(e.value)
         text = sympy.sstr(v)
         if v.is_Atom and not (v.is_Number and (v < 0 or not v.is_Integer)):  # 1/2 binds like a product
-            return text, _ATOM
-        return text, _MUL if not v.is_Add else _ADD
+            return text, ATOM
+        return text, PRODUCT if not v.is_Add else SUM
 
     def _print_Fill(self, e):
         if e.kind == "eye":
-            return f"eye({e.rows})", _ATOM
-        return f"{e.kind}({e.rows}, {e.cols})", _ATOM
+            return f"eye({e.rows})", ATOM
+        return f"{e.kind}({e.rows}, {e.cols})", ATOM
 
     def _print_Add(self, e):
-        left = self._wrap(e.a, _ADD)
-        if isinstance(e.b, E.Mul) and _is_minus_one(e.b.a):
-            return f"{left} - {self._wrap(e.b.b, _ADD, strict=True)}", _ADD
-        return f"{left} + {self._wrap(e.b, _ADD)}", _ADD
+        left = self._wrap(e.a, SUM)
+        if isinstance(e.b, E.Mul) and is_minus_one(e.b.a):
+            return f"{left} - {self._wrap(e.b.b, SUM, strict=True)}", SUM
+        return f"{left} + {self._wrap(e.b, SUM)}", SUM
 
     def _print_Mul(self, e):
-        if _is_minus_one(e.a):
-            return f"-{self._wrap(e.b, _UNARY, strict=True)}", _UNARY  # -(-x), not --x
-        if _is_reciprocal(e.b):
-            return f"{self._wrap(e.a, _MUL)} / {self._wrap(e.b.a, _MUL, strict=True)}", _MUL
-        return f"{self._wrap(e.a, _MUL)} * {self._wrap(e.b, _MUL, strict=True)}", _MUL
+        if is_minus_one(e.a):
+            return f"-{self._wrap(e.b, UNARY, strict=True)}", UNARY  # -(-x), not --x
+        if is_reciprocal(e.b):
+            return f"{self._wrap(e.a, PRODUCT)} / {self._wrap(e.b.a, PRODUCT, strict=True)}", PRODUCT
+        return f"{self._wrap(e.a, PRODUCT)} * {self._wrap(e.b, PRODUCT, strict=True)}", PRODUCT
 
     def _print_MatMul(self, e):
-        return f"{self._wrap(e.a, _MUL)} @ {self._wrap(e.b, _MUL, strict=True)}", _MUL
+        return f"{self._wrap(e.a, PRODUCT)} @ {self._wrap(e.b, PRODUCT, strict=True)}", PRODUCT
 
     def _print_Pow(self, e):
-        if _is_minus_one(e.b):
-            return f"1 / {self._wrap(e.a, _MUL, strict=True)}", _MUL
-        return f"{self._wrap(e.a, _POW, strict=True)}**{self._wrap(e.b, _POW)}", _POW
+        if is_minus_one(e.b):
+            return f"1 / {self._wrap(e.a, PRODUCT, strict=True)}", PRODUCT
+        return f"{self._wrap(e.a, POWER, strict=True)}**{self._wrap(e.b, POWER)}", POWER
 
     def _print_Transpose(self, e):  # (2).T: 2.T would read as the number 2.
-        return f"{self._wrap(e.a, _ATOM, strict=isinstance(e.a, E.Scalar))}.T", _ATOM
+        return f"{self._wrap(e.a, ATOM, strict=isinstance(e.a, E.Scalar))}.T", ATOM
 
     def _call(self, name, *args):
-        return f"{name}({', '.join(self.doprint(a) if isinstance(a, E.Expr) else str(a) for a in args)})", _ATOM
+        return f"{name}({', '.join(self.doprint(a) if isinstance(a, E.Expr) else str(a) for a in args)})", ATOM
 
     def _print_Apply(self, e):
         return self._call(e.fn.name, e.a)

@@ -134,3 +134,16 @@ def test_a_symbolic_stage_has_no_max_or_matrix_function_but_says_so():
     for e in (max_(A), expm(A), sqrtm(S)):
         with pytest.raises(EvaluationError):
             evaluate(e, env, SYM)
+
+
+def test_reverse_mode_rules_of_max_and_outer_sum_write_the_true_gradient():
+    """derivative.py's rows for max/min and outer sums: the gradient they write is proved equal to the
+    truth (the diagnoses show it for a failing claim)."""
+    from derivcheck.derivative import gradient
+    from derivcheck.symbolic import prove_equal
+
+    X, g = matrix("X", m, n), matrix("g", m, 1)
+    c, r, G = matrix("c", m, 1), matrix("r", 1, n), matrix("G", m, n)
+    for f, wrt in [(sum(g * max_(X, 1)), X), (min_(X @ A), X), (sum(max_(X, 0)), X),
+                   (sum(G * outer_sum(c, r)), c), (sum(G * outer_sum(c, r)), r)]:
+        assert prove_equal(gradient(f, wrt), E.Grad(f, wrt)), (f, wrt)
