@@ -198,12 +198,12 @@ def test_reproducers_load_back_as_the_same_claim(case):
 
 # ---------------------------------------------------------------- the quick profile
 
-@settings(QUICK, max_examples=70, phases=[Phase.explicit, Phase.generate])  # the campaign shrinks; CI reports
+@settings(QUICK, max_examples=150, phases=[Phase.explicit, Phase.generate])  # the campaign shrinks; CI reports
 @given(cases(depth=2))
 def test_quick_profile_every_stage_agrees_with_the_reference(case):
-    """Verdicts with and without the proof, the prover alone and the gradient writer.  (The
-    diagnoses are held against the reference by the campaign: it still finds wrong corrections.)"""
-    out = examine(case, seconds=10.0, checks=("prover", "writer"))
+    """Verdicts with and without the proof, the prover alone, the diagnoses' corrected formulas,
+    added assumptions and true gradients, and the gradient writer."""
+    out = examine(case, seconds=10.0)
     assert not out.findings, out.reproducer()
 
 
