@@ -439,6 +439,21 @@ def _true_gradient(claim, seed: int) -> str:
 # ---------------------------------------------------------------- entry point
 
 
+def _convention(claim, claimed, seed: int) -> Diagnosis | None:
+    """A gradient w.r.t. a symmetric matrix, refuted entry by entry, that holds in a convention of
+    conventions.py (the Matrix Cookbook's 2X⁻¹ − X⁻¹∘I for ln det X): the formula is right for what it
+    means, and the claim has to say so."""
+    if claim.kind != "gradient" or claim.convention or not isinstance(claim.wrt, E.Symbol) \
+            or "symmetric" not in closure(claim.wrt.assume):
+        return None
+    for name, row in CONVENTIONS.items():
+        if row.structured and _equal(claimed, row.truth(E.Grad(claim.f, claim.wrt)), claim.relations, seed,
+                                     f"convention {name}"):
+            return Diagnosis("convention", f"it holds in the {name!r} convention ({row.means}): "
+                                           f"declare convention = \"{name}\"")
+    return None
+
+
 def diagnose(claim, seed: int = 0, broken_step: int | None = None) -> Diagnosis | None:
     """How a failing claim's claimed side relates to the truth, or None if no repair explains it."""
     pair = sides(claim, broken_step)
@@ -448,8 +463,8 @@ def diagnose(claim, seed: int = 0, broken_step: int | None = None) -> Diagnosis 
     if _shape(t) is None:
         return None
     scope = _scope(c, t)
-    found, tried = None, set()
-    for repair in _REPAIRS:
+    found, tried = _convention(claim, c, seed) if broken_step is None else None, set()
+    for repair in _REPAIRS if found is None else ():
         for kind, text, candidate in repair(c, t):
             shown = _readback(candidate, scope)
             if shown is None or shown[0] in tried:

@@ -65,3 +65,11 @@ def test_claim_files_declare_the_convention(tmp_path):
     ok, bad = load_toml(path)
     assert ok.convention == "cookbook" and check(ok).verdict.status in HOLDS
     assert bad.error and "unknown convention 'symmetric'" in bad.error and ":19:" in bad.error
+
+
+def test_the_cookbook_formula_read_entry_by_entry_is_diagnosed_as_a_missing_convention():
+    res = check(gradient("logdet.literal", log(det(S)), S, COOKBOOK))
+    assert res.verdict.status == "refuted"
+    assert res.verdict.diagnosis.kind == "convention" and 'convention = "cookbook"' in res.verdict.diagnosis.text
+    plain = check(gradient("trace.wrong", trace(M @ S), S, 3 * M))  # no convention makes 3M right
+    assert plain.verdict.status == "refuted" and getattr(plain.verdict.diagnosis, "kind", None) != "convention"
