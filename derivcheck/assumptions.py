@@ -258,6 +258,7 @@ class Domain:
     count: Callable[[int, int], int] | None = None
     every: Callable[[int, int], Iterator[np.ndarray]] | None = None
     extremes: Callable[[np.random.Generator, int, int], list] | None = None
+    scalable: bool = False  # the domain is a cone: draws times any c > 0 stay in it (for far-out points)
 
     @property
     def discrete(self) -> bool:
@@ -269,8 +270,8 @@ def _domain(name, assume, draw, **kw) -> Domain:
 
 
 DOMAINS: list[Domain] = [
-    _domain("default", (), _default),
-    _domain("positive", ("positive",), _positive),
+    _domain("default", (), _default, scalable=True),
+    _domain("positive", ("positive",), _positive, scalable=True),
     _domain("probability", ("probability",), _probability),
     # the boundary of the simplex (zero entries) has measure zero: the interior decides analytic claims
     _domain("rows_sum_to_one", ("rows_sum_to_one",), _soft_rows),
@@ -285,10 +286,10 @@ DOMAINS: list[Domain] = [
     _domain("symmetric_binary", ("symmetric", "binary"), _symmetric_binary_draw, square=True,
             count=lambda r, c: 2 ** (r * (r + 1) // 2), every=_symmetric_binary_all,
             extremes=_symmetric_binary_extremes),  # adjacency matrices of undirected graphs
-    _domain("symmetric", ("symmetric",), _symmetric, square=True),
-    _domain("invertible", ("invertible",), _invertible, square=True),
-    _domain("symmetric_invertible", ("symmetric", "invertible"), _symmetric_invertible, square=True),
-    _domain("spd", ("spd",), _spd, square=True),
+    _domain("symmetric", ("symmetric",), _symmetric, square=True, scalable=True),
+    _domain("invertible", ("invertible",), _invertible, square=True, scalable=True),
+    _domain("symmetric_invertible", ("symmetric", "invertible"), _symmetric_invertible, square=True, scalable=True),
+    _domain("spd", ("spd",), _spd, square=True, scalable=True),
 ]
 
 _BY_COVER = {d.covers: d for d in DOMAINS}

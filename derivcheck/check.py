@@ -180,8 +180,10 @@ def _describe(cx: Counterexample) -> str:
 
 
 def _partial(stage: Stage) -> bool:
-    """The stage checked only some configurations of its discrete symbols."""
-    return stage.configurations is not None and stage.configurations[0] < stage.configurations[1]
+    """The stage checked only some configurations of its discrete symbols, or not every piece of a
+    piecewise claim."""
+    return bool(stage.unvisited) or (stage.configurations is not None
+                                     and stage.configurations[0] < stage.configurations[1])
 
 
 def _combine(exact: Stage, numeric: Stage) -> Verdict:
@@ -194,10 +196,12 @@ def _combine(exact: Stage, numeric: Stage) -> Verdict:
                        numeric.counterexample)
     if exact.status == "holds":
         extra = f"; {numeric.detail}" if numeric.status == "holds" else f"; numeric check: {numeric.status} ({numeric.detail})"
-        if _partial(exact):  # sampled configurations of discrete symbols: evidence, not a decision
-            checked, total = exact.configurations
-            return Verdict("confirmed", f"confirmed on {checked} of {total} configurations of the discrete symbols: "
-                                        f"{exact.detail} ({exact.points} points, {exact.digits} digits)" + extra, stages)
+        if _partial(exact):  # sampled configurations or unvisited pieces: evidence, not a decision
+            what = (f"confirmed on {exact.configurations[0]} of {exact.configurations[1]} configurations of the "
+                    "discrete symbols" if exact.configurations and exact.configurations[0] < exact.configurations[1]
+                    else "confirmed where the points went")
+            return Verdict("confirmed", f"{what}: {exact.detail} ({exact.points} points, {exact.digits} digits)"
+                           + extra, stages)
         return Verdict("proved_at_shapes", f"{exact.detail} ({exact.points} points, {exact.digits} digits)" + extra,
                        stages)
     if numeric.status == "holds":

@@ -32,11 +32,13 @@ import numpy as np
 import sympy
 
 from . import expr as E
-from .assumptions import size_assignments
+from .assumptions import sampler_for, size_assignments
 from .evaluate import Env, EvaluationError, evaluate
 from .forward import forward_backend
 from .instances import (WATCHING, NoInstance, as_lists, concrete_shape, configuration_count, configurations,
-                        discrete_symbols, draw, fmt_sizes, named_sizes, sizes_rng, to_mp, watched_roots)
+                        discrete_symbols, draw, fmt_sizes, kink_sides, kinked_nodes, named_sizes, sizes_rng, to_mp,
+                        watched_roots)
+from .printing import to_text
 from .truth import symbolic_backend
 from .verdict import Counterexample, Stage
 
@@ -44,6 +46,7 @@ __all__ = ["exact_stage", "decide", "working_digits", "Decision", "DIGITS", "SIZ
 
 DIGITS = 50  # the least working precision
 MAX_DIGITS = 1600  # the precision ladder stops here (undecided beyond: the point is "unresolved")
+KINK_SEARCH_SCALES = (1, 1, 1, 10, 10, 100, 100, 1e3, 1e4, 1e6)  # far-out points for an unvisited side of a kink
 CROSS_CHECK_CONFIGURATIONS = 4  # configurations of discrete symbols screened after a proof, per assignment: the extremes
 ROUNDOFF = 10  # digits of a working precision that round-off may take (decide's ``roundoff``)
 SIZE_POOL = (2, 3, 4, 5, 6, 7)
@@ -155,7 +158,7 @@ def _relative(lv, rv, gaps, entry) -> float:
 
 
 def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, sentinel: bool = False,
-           roundoff: bool = False, scale: float = 0.0) -> Decision:
+           roundoff: bool = False) -> Decision:
     """Are lhs and rhs equal at this instance?  Evaluated with ``digits`` and, unless both sides agree
     exactly (and ``sentinel`` does not ask to look again), with twice as many, and so on up to
     MAX_DIGITS: a difference that stays the same to half the added digits is real ("differs"); one
@@ -165,8 +168,10 @@ def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, se
 
     ``roundoff`` accepts a relative difference within ROUNDOFF digits of the working precision as
     round-off without looking again, relative to the largest value on either side or ``scale`` (the
-    largest intermediate value): for the later points of a claim whose first point already looked,
-    with digits that cover the magnitudes in play (exact.magnitudes)."""
+    largest intermediate value): for the later points of a claim whose first point already looked.
+    The digits are raised to cover the magnitudes in play at this instance (exact.magnitudes)."""
+    extra, scale = magnitudes([lhs, rhs], env)
+    digits = min(MAX_DIGITS // 2, max(digits, DIGITS + extra))
     lv, rv, gaps = _values(lhs, rhs, env, backend, digits)
     if not any(gaps.reshape(-1)) and not sentinel:
         return Decision("equal", 0.0, (0, 0), lv, rv, digits)
@@ -187,7 +192,12 @@ def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, se
             half = mpmath.mpf(10) ** -(digits // 2)
             if not top_high and not top_low:
                 return Decision("equal", 0.0, entry, hv, hr, more)
-            if top_high and abs(top_high - gaps[entry]) <= top_high * half:  # the same at both: real
+            # the same at both precisions: real, unless it is below what this precision resolves next to
+            # the largest value in play (a term absorbed identically at both: 1 - sigmoid(1e40) is 0 at
+            # any precision, e^(-1e40) is not)
+            resolved = top_high > max(abs(hv[entry]), abs(hr[entry]), mpmath.mpf(scale)) * \
+                mpmath.mpf(10) ** (ROUNDOFF - more)
+            if top_high and resolved and abs(top_high - gaps[entry]) <= top_high * half:
                 return Decision("differs", _relative(hv, hr, high, entry), entry, hv, hr, more)
             if top_low and top_high <= top_low * half:  # shrank with the precision
                 shrinks += 1
@@ -230,6 +240,8 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
     digits = working_digits(lhs, rhs, *(explain or ()))
     worst, count, covered, total, outside, unresolved = 0.0, 0, 0, 0, 0, 0
     used = [named_sizes(s) for s in sizes_list]
+    kinked = kinked_nodes([lhs, rhs])
+    sides: set = set()
     for sizes in sizes_list:
         configs, how_many = (configurations(discrete, sizes, rng, CROSS_CHECK_CONFIGURATIONS, CROSS_CHECK_CONFIGURATIONS)
                              if cross_check else configurations(discrete, sizes, rng))
@@ -245,6 +257,8 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
                     raise
                 outside += 1  # this configuration puts a function's argument on a kink or outside its domain
                 continue
+            if kinked:
+                sides |= kink_sides(kinked, [lhs, rhs], env)
             if i not in exact_at and screen(lhs, rhs, env)[0]:
                 checked.add(id(fixed))
                 continue
@@ -252,10 +266,8 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
             # of each assignment looks again with more digits even when both sides agree exactly; later
             # points (and the cross-check after a proof, which already decided) only when the sides
             # differ by more than round-off
-            extra, scale = magnitudes([lhs, rhs], env)
-            here = min(MAX_DIGITS // 2, max(digits, DIGITS + extra))
-            d = decide(lhs, rhs, env, backend, here, sentinel=(i == 0 and not cross_check),
-                       roundoff=(i > 0 or cross_check), scale=scale)
+            d = decide(lhs, rhs, env, backend, digits, sentinel=(i == 0 and not cross_check),
+                       roundoff=(i > 0 or cross_check))
             count += 1
             if d.status == "unresolved":
                 unresolved += 1
@@ -265,6 +277,27 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
             if d.status == "differs":
                 return _failure(lhs, rhs, d, env, sizes, seed, used, count, explain, what, backend)
         covered += len(checked)
+    # A claim with relu, step or abs is piecewise: random points decide it only on the pieces they
+    # visit.  Every side of every kink must have been visited; missing ones are looked for farther out.
+    missing = {(id(n), k, side) for n in kinked if _reaches_far(n.a) for k in n.fn.kinks
+               for side in ("below", "above")} - sides
+    for scale in KINK_SEARCH_SCALES if missing and not cross_check else ():
+        try:
+            env = draw([lhs, rhs], sizes_list[0], rng, scale=scale)
+        except NoInstance:
+            continue
+        new = kink_sides(kinked, [lhs, rhs], env) & missing
+        if not new:
+            continue
+        missing -= new
+        d = decide(lhs, rhs, env, backend, digits)
+        count += 1
+        if d.status == "differs":
+            return _failure(lhs, rhs, d, env, sizes_list[0], seed, used, count, explain, what, backend)
+        if d.status == "unresolved":
+            unresolved += 1
+        if not missing:
+            break
     detail = "identically equal at " + "; ".join(fmt_sizes(s) for s in sizes_list) + \
              f" (derivatives of the explicit entries by {label})"
     if unresolved:
@@ -279,9 +312,21 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
             detail += f"; {covered} of {total} configurations of {names}{how}"
             if outside:
                 detail += f" ({outside} outside the functions' domains or on a kink)"
+    unreached = sorted({f"{n.fn.name}({to_text(n.a)}) never {side} {k:g}" for n in kinked for k in n.fn.kinks
+                        for side in ("below", "above") if (id(n), k, side) in missing})
+    if unreached and not cross_check:
+        detail += "; not visited (values scaled up to 1e6 tried): " + "; ".join(unreached)
     stage = Stage("exact", "holds", used, count, digits, worst, detail)
     stage.configurations = (covered, total) if discrete else None
+    stage.unvisited = unreached if not cross_check else []
     return stage
+
+
+def _reaches_far(e: E.Expr) -> bool:
+    """Whether e depends on a symbol whose domain is a cone (reals, positive entries...): only there can
+    a piece of a piecewise claim lie beyond where random points go (relu(X - 10)); over bounded or
+    enumerated domains the points already cover it."""
+    return any(sampler_for(name, s.assume).scalable for name, s in E.symbols_of(e).items())
 
 
 def _failure(lhs, rhs, d: Decision, env, sizes, seed, used, count, explain, what, backend) -> Stage:
@@ -294,9 +339,10 @@ def _failure(lhs, rhs, d: Decision, env, sizes, seed, used, count, explain, what
             entry = _largest(gaps)
             shown, names = "", set(E.symbols_of(*explain))
         claimed, true = float(mpmath.re(lv[entry])), float(mpmath.re(rv[entry]))
-        gap = float(abs(lv[entry] - rv[entry]))
+        gap = abs(lv[entry] - rv[entry])
+        gap = f"{float(gap):.3g}" if gap > mpmath.mpf(10) ** -300 else mpmath.nstr(gap, 3)  # below float64's range
     if claimed == true:  # a difference below float64's resolution: say how big it is
-        shown = (shown + "; " if shown else "") + f"they differ by {gap:.3g}"
+        shown = (shown + "; " if shown else "") + f"they differ by {gap}"
     cx = Counterexample("exact", seed, named_sizes(sizes), as_lists(env, names), entry, claimed, true,
                         params={k: list(v) for k, v in env.params.items()}, what=shown)
     return Stage("exact", "fails", used, count, d.digits, d.error,

@@ -83,10 +83,12 @@ def _acceptable(watch, kinks: bool) -> bool:
     return all(watcher.admits(np.asarray(arg, dtype=float), kinks) for watcher, arg in watch)
 
 
-def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None) -> Env:
+def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None, scale: float = 1.0) -> Env:
     """A float64 instance for ``exprs`` at ``sizes``.  ``fixed`` gives some symbols their values
     (a configuration of the discrete symbols being enumerated); the others are drawn, and redrawn
-    while a function's argument sits on a kink or outside its domain."""
+    while a function's argument sits on a kink or outside its domain.  ``scale`` multiplies the
+    draws of the domains that are cones (the real line, positive entries, symmetric matrices...):
+    points far out, where a shifted kink (relu(X - 10)) changes sides."""
     symbols = E.symbols_of(*exprs)
     roots = watched_roots(exprs) if _needs_watch(exprs) else []
     fixed = fixed or {}
@@ -97,7 +99,8 @@ def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None
                 values[name] = fixed[name]
                 continue
             r, c = concrete_shape(s, sizes)
-            values[name] = sampler_for(name, s.assume).draw(rng, r, c)
+            domain = sampler_for(name, s.assume)
+            values[name] = domain.draw(rng, r, c) * (scale if domain.scalable else 1.0)
         params = {g: generic(g).sample_parameters(rng) for g in E.generics_of(*exprs)}
         env = Env(sizes, values, params)
         watch: list = []
@@ -117,6 +120,43 @@ def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None
     raise NoInstance("no instance found away from kinks and inside the domains of "
                      + ", ".join(sorted({fn.name for fn, _ in watch})) if watch else
                      "no instance with finite values found")
+
+
+# ---------------------------------------------------------------- kinks
+
+def kinked_nodes(exprs) -> list:
+    """The applications of functions with kinks (relu, step, abs): the claim is piecewise there, and
+    each piece must be visited (a random point decides only where everything is smooth)."""
+    out, seen = [], set()
+    for root, _ in watched_roots(exprs):
+        for node in E.walk(root):
+            if isinstance(node, E.Apply) and node.fn.kinks and id(node) not in seen:
+                seen.add(id(node))
+                out.append(node)
+    return out
+
+
+def kink_sides(nodes, exprs, env: Env) -> set:
+    """{(node id, kink, side)} for the sides of its kinks each node's argument took at this instance."""
+    wanted = {id(n): n for n in nodes}
+    out = set()
+
+    def observe(node, value, ev):
+        if id(node) in wanted:
+            arg = np.asarray(ev(node.a), dtype=float)
+            for k in node.fn.kinks:
+                if np.any(arg < k):
+                    out.add((id(node), k, "below"))
+                if np.any(arg > k):
+                    out.add((id(node), k, "above"))
+
+    try:
+        with np.errstate(all="ignore"):
+            for root, _ in watched_roots(exprs):
+                evaluate(root, env, WATCHING, observe=observe)
+    except (EvaluationError, ArithmeticError, ValueError, TypeError):
+        pass
+    return out
 
 
 # ---------------------------------------------------------------- discrete symbols

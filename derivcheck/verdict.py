@@ -41,6 +41,9 @@ class Stage:
     # (checked, of): configurations of the discrete symbols (binary, one-hot) the stage covered;
     # None when there are none.  Fewer than all is evidence, not a decision.
     configurations: tuple | None = None
+    # sides of kinks (relu's argument never below 0, ...) no point visited: the claim is piecewise and
+    # was not checked on those pieces, which is evidence, not a decision
+    unvisited: list = field(default_factory=list)
 
 
 @dataclass

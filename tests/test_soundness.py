@@ -203,6 +203,85 @@ def test_the_reviews_false_holds_are_refuted(tmp_path, seed):
         assert v.status == "refuted" and not v.alarm, (cid, seed, v.status, v.reason)
 
 
+SATURATED = """
+dims = ["m"]
+[symbols]
+A = ["m", 2]
+B = [2, 3]
+[assume]
+A = ["positive"]
+[define]
+Z1 = "exp(eye(m)).T"
+Z2 = "B / (B * B + 1/2) / (1/10000000000000000000000000000000000000000)"
+[[claim]]
+id = "saturated.450"
+kind = "gradient"
+f = "sum(sigmoid(exp(Z1 @ (3 * A)))) / m"
+wrt = "Z1"
+claimed = "ones(m, 2) / m * (sigmoid(exp(Z1 @ (A * 3))) * (1 - sigmoid(exp(Z1 @ (A * 3))))) * exp(Z1 @ (A * 3)) @ (A * 3).T"
+[[claim]]
+id = "saturated.1e40"
+kind = "gradient"
+f = "sum(sigmoid(Z2))"
+wrt = "Z2"
+claimed = "ones(2, 3) * (sigmoid(Z2) * (1 - sigmoid(Z2)))"
+"""
+
+
+def test_true_claims_through_saturated_sigmoids_are_never_refuted(tmp_path):
+    """Found by the fuzz campaign: 1 - sigmoid(e^450) is 0 at any precision used, the true derivative is
+    not, and the difference 'stayed put' when the digits doubled: a false refute (and an INTERNAL ERROR
+    against a correct proof).  A gap below what the precision resolves next to the values in play is
+    now undecided at that point, not real."""
+    for cid, claim in _claims(tmp_path, SATURATED).items():
+        assert check(claim).verdict.status == "proved", cid
+        v = check(claim, limits=Limits(symbolic=False)).verdict
+        assert v.status in (*HOLDS, "inconclusive") and not v.alarm, (cid, v.status, v.reason)
+
+
+PIECEWISE = """
+dims = ["m", "n"]
+[symbols]
+X = ["m", "n"]
+a = [1, 1]
+da = [1, 1]
+[[claim]]
+id = "relu.shifted"
+kind = "identity"
+lhs = "relu(X - 10)"
+rhs = "zeros(m, n)"
+[[claim]]
+id = "relu.far"
+kind = "identity"
+lhs = "relu(X - 1000)"
+rhs = "zeros(m, n)"
+[[claim]]
+id = "fuzz.directional.mutated"
+kind = "directional"
+f = "sigmoid(relu(a))"
+wrt = "a"
+direction = "da"
+claimed = "-(sigmoid(relu(a)) * (1 - sigmoid(relu(a))) * step(a) * da)"
+[[claim]]
+id = "relu.one.sided"
+kind = "identity"
+lhs = "relu(X * X + 1)"
+rhs = "X * X + 1"
+"""
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_every_piece_of_a_piecewise_claim_is_visited(tmp_path, seed):
+    """A false claim through relu held wherever the random points fell (relu(X - 10) = 0 for standard
+    normal X, or a > 0 never drawn for a 1x1 a).  Both sides of every kink are now visited, farther
+    out where needed; a side no point reaches is said, and the verdict is then at most confirmed."""
+    claims = _claims(tmp_path, PIECEWISE)
+    for cid in ("relu.shifted", "relu.far", "fuzz.directional.mutated"):
+        assert check(claims[cid], seed=seed, limits=Limits(symbolic=False)).verdict.status == "refuted", cid
+    v = check(claims["relu.one.sided"], seed=seed, limits=Limits(symbolic=False)).verdict
+    assert v.status == "confirmed" and "never below 0" in v.reason
+
+
 def test_sigmoid_far_below_zero_is_not_refuted_by_its_ball(tmp_path):
     """The ball of sigmoid dropped its input's radius below x ~ -38 (1 - tanh² rounded to 0): a true
     identity was 'refuted by rigorous error bounds'."""
