@@ -183,7 +183,16 @@ def _fill(backend: Backend, kind: str, r: int, c: int):
 
 def at_sizes(value, sizes: dict) -> sympy.Expr:
     """A dimension expression (m, 1/m, 2*n) at concrete sizes."""
-    return sympy.sympify(value).xreplace({k: sympy.Integer(v) for k, v in sizes.items()})
+    key = (value, tuple(sizes.items()))
+    out = _AT_SIZES.get(key)
+    if out is None:
+        out = _AT_SIZES[key] = sympy.sympify(value).xreplace({k: sympy.Integer(v) for k, v in sizes.items()})
+        if len(_AT_SIZES) > 65536:
+            _AT_SIZES.clear()
+    return out
+
+
+_AT_SIZES: dict = {}  # (value, sizes) -> value at those sizes: every evaluation asks again
 
 
 def _size(d, env: Env) -> int:

@@ -158,7 +158,7 @@ def _relative(lv, rv, gaps, entry) -> float:
 
 
 def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, sentinel: bool = False,
-           roundoff: bool = False) -> Decision:
+           roundoff: bool = False, measure: bool = True) -> Decision:
     """Are lhs and rhs equal at this instance?  Evaluated with ``digits`` and, unless both sides agree
     exactly (and ``sentinel`` does not ask to look again), with twice as many, and so on up to
     MAX_DIGITS: a difference that stays the same to half the added digits is real ("differs"); one
@@ -169,8 +169,9 @@ def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, se
     ``roundoff`` accepts a relative difference within ROUNDOFF digits of the working precision as
     round-off without looking again, relative to the largest value on either side or ``scale`` (the
     largest intermediate value): for the later points of a claim whose first point already looked.
-    The digits are raised to cover the magnitudes in play at this instance (exact.magnitudes)."""
-    extra, scale = magnitudes([lhs, rhs], env)
+    The digits are raised to cover the magnitudes in play at this instance (exact.magnitudes), unless
+    ``measure`` is off (the cross-check after a proof, which only looks for gross disagreement)."""
+    extra, scale = magnitudes([lhs, rhs], env) if measure else (0, 0.0)
     digits = min(MAX_DIGITS // 2, max(digits, DIGITS + extra))
     lv, rv, gaps = _values(lhs, rhs, env, backend, digits)
     if not any(gaps.reshape(-1)) and not sentinel:
@@ -257,7 +258,7 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
                     raise
                 outside += 1  # this configuration puts a function's argument on a kink or outside its domain
                 continue
-            if kinked:
+            if kinked and not cross_check:
                 sides |= kink_sides(kinked, [lhs, rhs], env)
             if i not in exact_at and screen(lhs, rhs, env)[0]:
                 checked.add(id(fixed))
@@ -267,7 +268,7 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
             # points (and the cross-check after a proof, which already decided) only when the sides
             # differ by more than round-off
             d = decide(lhs, rhs, env, backend, digits, sentinel=(i == 0 and not cross_check),
-                       roundoff=(i > 0 or cross_check))
+                       roundoff=(i > 0 or cross_check), measure=not cross_check)
             count += 1
             if d.status == "unresolved":
                 unresolved += 1

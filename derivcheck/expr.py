@@ -368,6 +368,19 @@ def walk(e: Expr, into_defined: bool = True) -> Iterator[Expr]:
 def symbols_of(*exprs: Expr) -> dict[str, Symbol]:
     """The matrix symbols an expression depends on, by name; a name used for two
     different shapes is an error."""
+    return dict(_symbols_of(exprs))
+
+
+def dims_of(*exprs: Expr) -> set[sympy.Symbol]:
+    """Dimension symbols used anywhere (shapes, scalars, fills)."""
+    return set(_dims_of(exprs))
+
+
+# Expressions are immutable, and the checks ask these questions of the same trees at every point:
+# the answers are cached per tuple of trees (each caller gets its own copy).
+
+@functools.lru_cache(maxsize=8192)
+def _symbols_of(exprs: tuple) -> dict[str, Symbol]:
     found: dict[str, Symbol] = {}
     for e in exprs:
         for node in walk(e):
@@ -380,8 +393,8 @@ def symbols_of(*exprs: Expr) -> dict[str, Symbol]:
     return found
 
 
-def dims_of(*exprs: Expr) -> set[sympy.Symbol]:
-    """Dimension symbols used anywhere (shapes, scalars, fills)."""
+@functools.lru_cache(maxsize=8192)
+def _dims_of(exprs: tuple) -> frozenset:
     out: set[sympy.Symbol] = set()
     for e in exprs:
         for node in walk(e):
@@ -391,7 +404,7 @@ def dims_of(*exprs: Expr) -> set[sympy.Symbol]:
                 out |= node.value.free_symbols
             elif isinstance(node, MatPow):
                 out |= sympy.sympify(node.exponent).free_symbols
-    return out
+    return frozenset(out)
 
 
 def generics_of(*exprs: Expr) -> set[str]:

@@ -10,6 +10,7 @@ or outside a function's domain (log, sqrt) are redrawn.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import zlib
 
@@ -54,17 +55,29 @@ WATCHING = dataclasses.replace(
 def watched_roots(exprs) -> list[tuple[E.Expr, bool]]:
     """(root, whether it is differentiated): the claim's sides, and the function of every derivative.
     A kink matters only where something is differentiated (relu(0) = 0 is a fine value)."""
+    return list(_watched_roots(tuple(exprs)))
+
+
+# The trees are immutable and asked the same questions at every point: answers cached per tuple of trees.
+
+@functools.lru_cache(maxsize=4096)
+def _watched_roots(exprs: tuple) -> tuple:
     roots = [(e, False) for e in exprs]
     for e in exprs:
         for node in E.walk(e):
             if isinstance(node, (E.Grad, E.Jacobian, E.Directional)):
                 roots.append((node.f, True))
-    return roots
+    return tuple(roots)
 
 
 def _needs_watch(exprs) -> bool:
     """Whether a draw can land on a kink, outside a domain or on a singular matrix: only then is the
     instance evaluated in float64 before it is used (most claims have nothing to watch)."""
+    return _watch_needed(tuple(exprs))
+
+
+@functools.lru_cache(maxsize=4096)
+def _watch_needed(exprs: tuple) -> bool:
     for e in exprs:
         for node in E.walk(e):
             if isinstance(node, E.Apply) and node.fn.watched:
@@ -127,13 +140,18 @@ def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None
 def kinked_nodes(exprs) -> list:
     """The applications of functions with kinks (relu, step, abs): the claim is piecewise there, and
     each piece must be visited (a random point decides only where everything is smooth)."""
+    return list(_kinked_nodes(tuple(exprs)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _kinked_nodes(exprs: tuple) -> tuple:
     out, seen = [], set()
     for root, _ in watched_roots(exprs):
         for node in E.walk(root):
             if isinstance(node, E.Apply) and node.fn.kinks and id(node) not in seen:
                 seen.add(id(node))
                 out.append(node)
-    return out
+    return tuple(out)
 
 
 def kink_sides(nodes, exprs, env: Env) -> set:
