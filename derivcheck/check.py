@@ -248,9 +248,9 @@ def _compare(c: Comparison, relations, seed: int, claim_id: str, path: tuple, li
                              "exact check found a counterexample; please report this claim")
             verdict.reason = f"{verdict.alarm}. {verdict.reason}"
         return verdict
-    if proof.status == "holds" and exact.status == "holds":
-        return Verdict("proved", f"{proof.detail}; {exact.detail} ({exact.points} points, {exact.digits} digits)",
-                       [proof, exact])
+    if proof.status == "holds" and exact.status in ("holds", "unresolved"):  # the cross-check found no contradiction
+        return Verdict("proved", f"{proof.detail}; cross-check: {exact.detail} ({exact.points} points, "
+                                 f"{exact.digits} digits)", [proof, exact])
     numeric = _run_stage(numeric_stage, "numeric", limits.numeric, *c.numeric, relations,
                          claim_rng(seed, claim_id, *path, 2), seed, what=c.what)
     verdict = _combine(exact, numeric)
