@@ -68,7 +68,12 @@ def _column(e: E.Expr) -> E.Expr:
 
 
 def _identity(claim: Claim) -> list[Comparison]:
-    return [_same_shape(claim.lhs, claim.rhs, "left side", "right side")]
+    # the right side is what is claimed of the left (a derivation's new line of the line before): it is
+    # shown as "claimed" in a counterexample, as in the diagnoses (diagnose.sides)
+    sl, sr = E.shape(claim.lhs), E.shape(claim.rhs)
+    if sl != sr:
+        raise E.ShapeError(f"the left side has shape {E.fmt_shape(sl)}, the right side has shape {E.fmt_shape(sr)}")
+    return [Comparison((claim.rhs, claim.lhs), (claim.rhs, claim.lhs))]
 
 
 def _same_shape(lhs, rhs, lname, rname) -> Comparison:
