@@ -24,11 +24,11 @@ with their derivative ``g_prime`` the exact derivative of that member (see Gener
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import scipy.special
 import sympy
 
 __all__ = ["ElementwiseFunction", "GenericFunction", "FUNCTIONS", "PRIMES", "DOMAINS", "KINK_MARGIN",
@@ -45,6 +45,16 @@ DOMAIN_MARGIN = 1e-6  # distance kept from the open end of a domain
 #: domain name -> the open lower bound its arguments must stay above (None: every real number)
 DOMAINS: dict[str, float | None] = {"real": None, "positive": 0.0, "above_minus_one": -1.0}
 
+
+
+def scipy_function(module: str, name: str, *first):
+    """SciPy's ``scipy.<module>.<name>`` (with ``first`` arguments bound), imported at its first call:
+    SciPy's import would be a sixth of derivcheck's start-up, and most claims never call it."""
+    def call(*args):
+        return getattr(importlib.import_module(f"scipy.{module}"), name)(*first, *args)
+
+    call.__name__ = name
+    return call
 
 @dataclass(frozen=True, eq=False)
 class ElementwiseFunction:
@@ -165,21 +175,21 @@ FUNCTIONS: dict[str, ElementwiseFunction] = {f.name: f for f in [
     ElementwiseFunction("expm1", lambda x: sympy.exp(x) - 1, np.expm1, prime=lambda a, f, call: f + 1,
                         code="numpy.expm1({0})", inplace="numpy.expm1({0}, out={0})"),
     # ---------------------------------------------------------------- special functions
-    ElementwiseFunction("erf", sympy.erf, scipy.special.erf,
+    ElementwiseFunction("erf", sympy.erf, scipy_function("special", "erf"),
                         prime=lambda a, f, call: call("exp", -(a ** 2)) * (2 / sympy.sqrt(sympy.pi)),
                         latex="\\operatorname{erf}", code="scipy.special.erf({0})"),
-    ElementwiseFunction("normal_cdf", lambda x: (1 + sympy.erf(x / sympy.sqrt(2))) / 2, scipy.special.ndtr,
+    ElementwiseFunction("normal_cdf", lambda x: (1 + sympy.erf(x / sympy.sqrt(2))) / 2, scipy_function("special", "ndtr"),
                         prime=lambda a, f, call: call("normal_pdf", a), latex="\\Phi", mathml="Φ",
                         code="scipy.special.ndtr({0})"),
     ElementwiseFunction("normal_pdf", lambda x: sympy.exp(-x ** 2 / 2) / sympy.sqrt(2 * sympy.pi),
                         lambda x: np.exp(-0.5 * np.square(x)) / _SQRT_2PI, prime=lambda a, f, call: -a * f,
                         latex="\\varphi", mathml="φ", code="(numpy.exp(-0.5 * {0}**2) / numpy.sqrt(2 * numpy.pi))"),
-    ElementwiseFunction("lgamma", sympy.loggamma, scipy.special.gammaln, prime=lambda a, f, call: call("digamma", a),
+    ElementwiseFunction("lgamma", sympy.loggamma, scipy_function("special", "gammaln"), prime=lambda a, f, call: call("digamma", a),
                         domain="positive", latex="\\ln\\Gamma", mathml="lnΓ", code="scipy.special.gammaln({0})"),
-    ElementwiseFunction("digamma", sympy.digamma, scipy.special.digamma,
+    ElementwiseFunction("digamma", sympy.digamma, scipy_function("special", "digamma"),
                         prime=lambda a, f, call: call("trigamma", a), domain="positive", latex="\\psi",
                         mathml="ψ", code="scipy.special.digamma({0})"),
-    ElementwiseFunction("trigamma", lambda x: sympy.polygamma(1, x), lambda x: scipy.special.polygamma(1, x),
+    ElementwiseFunction("trigamma", lambda x: sympy.polygamma(1, x), scipy_function("special", "polygamma", 1),
                         domain="positive", latex="\\psi_1", mathml="ψ₁", code="scipy.special.polygamma(1, {0})"),
 ]}
 

@@ -24,9 +24,9 @@ from typing import Callable
 
 import mpmath
 import numpy as np
-import scipy.linalg
 
 from .dual import magnitude, size
+from .functions import scipy_function
 
 __all__ = ["MatrixFunction", "MATRIX_FUNCTIONS", "inverse", "eliminate"]
 
@@ -207,10 +207,10 @@ class MatrixFunction:
 
 
 MATRIX_FUNCTIONS: dict[str, MatrixFunction] = {f.name: f for f in [
-    MatrixFunction("expm", _real(scipy.linalg.expm), _with_mpmath(mpmath.expm), _expm, _anywhere,
+    MatrixFunction("expm", _real(scipy_function("linalg", "expm")), _with_mpmath(mpmath.expm), _expm, _anywhere,
                    "\\operatorname{expm}", "expm", "scipy.linalg.expm({0})"),
-    MatrixFunction("logm", _real(scipy.linalg.logm), _with_mpmath(mpmath.logm), _logm, _off_negative_axis,
+    MatrixFunction("logm", _real(scipy_function("linalg", "logm")), _with_mpmath(mpmath.logm), _logm, _off_negative_axis,
                    "\\operatorname{logm}", "logm", "scipy.linalg.logm({0}).real"),
-    MatrixFunction("sqrtm", _real(scipy.linalg.sqrtm), _with_mpmath(mpmath.sqrtm), _sqrtm, _off_negative_axis,
+    MatrixFunction("sqrtm", _real(scipy_function("linalg", "sqrtm")), _with_mpmath(mpmath.sqrtm), _sqrtm, _off_negative_axis,
                    "\\operatorname{sqrtm}", "sqrtm", "scipy.linalg.sqrtm({0}).real"),
 ]}
