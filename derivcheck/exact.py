@@ -33,11 +33,10 @@ import sympy
 
 from . import expr as E
 from .assumptions import sampler_for, size_assignments
-from .evaluate import Env, EvaluationError, evaluate
+from .evaluate import Env, evaluate
 from .forward import forward_backend
-from .instances import (WATCHING, NoInstance, as_lists, concrete_shape, configuration_count, configurations,
-                        discrete_symbols, draw, fmt_sizes, kink_sides, kinked_nodes, named_sizes, sizes_rng, to_mp,
-                        watched_roots)
+from .instances import (NoInstance, as_lists, concrete_shape, configuration_count, configurations, discrete_symbols,
+                        draw, fmt_sizes, kink_sides, kinked_nodes, named_sizes, observe_float, sizes_rng, to_mp)
 from .printing import to_text
 from .truth import symbolic_backend
 from .verdict import Counterexample, Stage
@@ -92,12 +91,7 @@ def magnitudes(exprs, env: Env) -> tuple[int, float]:
             if z.size and np.all(np.isfinite(z)):
                 extra = max(extra, float(np.max(z.max(axis=1) - z.min(axis=1))) / math.log(10))
 
-    try:
-        with np.errstate(all="ignore"):
-            for root, _ in watched_roots(exprs):
-                evaluate(root, env, WATCHING, observe=observe)
-    except (EvaluationError, ArithmeticError, ValueError, TypeError):
-        pass
+    observe_float(exprs, env, observe)
     spread = highest - lowest if highest >= lowest else 0.0
     return int(math.ceil(max(spread, extra))), (10.0 ** highest if math.isfinite(highest) else 0.0)
 

@@ -168,13 +168,20 @@ def kink_sides(nodes, exprs, env: Env) -> set:
                 if np.any(arg > k):
                     out.add((id(node), k, "above"))
 
+    observe_float(exprs, env, observe)
+    return out
+
+
+def observe_float(exprs, env: Env, observe) -> None:
+    """Evaluate the claim's sides and the functions it differentiates in float64, calling
+    ``observe(node, value, ev)`` for every node (evaluate.evaluate); a value float64 cannot compute
+    ends the pass quietly (what was observed so far stands)."""
     try:
         with np.errstate(all="ignore"):
             for root, _ in watched_roots(exprs):
                 evaluate(root, env, WATCHING, observe=observe)
     except (EvaluationError, ArithmeticError, ValueError, TypeError):
         pass
-    return out
 
 
 # ---------------------------------------------------------------- discrete symbols
