@@ -107,22 +107,14 @@ def expression_hash(e, memo: dict) -> str:
     without recursion; shared sub-trees (definitions) are hashed once."""
     from . import expr as E
 
-    stack = [(e, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in memo:
-            continue
-        kids = E.children(node)
-        if not expanded and kids:
-            stack.append((node, True))
-            stack.extend((k, False) for k in kids if id(k) not in memo)
-            continue
+    def combine(node, hashes):
         parts = [type(node).__name__]
         for f in dataclasses.fields(node):
             v = getattr(node, f.name)
-            parts.append(f"{f.name}={memo[id(v)] if isinstance(v, E.Expr) else _atom(v)}")
-        memo[id(node)] = hashlib.sha256("\0".join(parts).encode()).hexdigest()
-    return memo[id(e)]
+            parts.append(f"{f.name}={hashes[id(v)] if isinstance(v, E.Expr) else _atom(v)}")
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    return E.fold(e, combine, memo)
 
 
 LABELS = frozenset({"source", "note", "expect", "origin", "latex"})  # what a result is re-labelled with

@@ -29,7 +29,7 @@ __all__ = [
     "Expr", "Symbol", "Scalar", "Defined", "Add", "Mul", "Pow", "MatMul", "Transpose",
     "Apply", "Softmax", "Sum", "Trace", "Det", "Inv", "Diag", "Inner", "Fill",
     "Extreme", "ExtremeMask", "ApplyMatrix", "MatPow", "Kron", "Vec", "OuterSum",
-    "Grad", "Jacobian", "Directional", "ShapeError", "as_expr", "shape", "walk",
+    "Grad", "Jacobian", "Directional", "ShapeError", "as_expr", "shape", "walk", "fold",
     "symbols_of", "dims", "matrix", "define",
 ]
 
@@ -363,6 +363,26 @@ def walk(e: Expr, into_defined: bool = True) -> Iterator[Expr]:
         yield node
         if into_defined or not isinstance(node, Defined):
             stack.extend(reversed(children(node)))
+
+
+def fold(e: Expr, combine, memo: dict | None = None):
+    """``combine(node, memo)`` for every node, children first, each node once (shared sub-trees and
+    definitions included), without recursion: any depth can be folded.  ``combine`` reads its
+    children's results as ``memo[id(child)]``; the result for e is returned.  ``memo`` (node id ->
+    result) may be shared by trees that share sub-trees, and must not outlive them (ids are reused)."""
+    memo = {} if memo is None else memo
+    stack = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in memo:
+            continue
+        kids = children(node)
+        if expanded or not kids:
+            memo[id(node)] = combine(node, memo)
+            continue
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in memo)
+    return memo[id(e)]
 
 
 def symbols_of(*exprs: Expr) -> dict[str, Symbol]:

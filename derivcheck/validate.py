@@ -30,19 +30,7 @@ def depth(e: E.Expr, memo: dict | None = None) -> int:
     """Levels of the tree under e, definitions included (iterative: any depth is measured).
     ``memo`` (node id -> levels) may be shared by expressions that share sub-trees; it must not
     outlive them (ids are reused)."""
-    levels: dict[int, int] = {} if memo is None else memo
-    stack = [(e, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in levels:
-            continue
-        kids = E.children(node)
-        if expanded or not kids:
-            levels[id(node)] = 1 + max((levels[id(k)] for k in kids), default=0)
-            continue
-        stack.append((node, True))
-        stack.extend((k, False) for k in kids if id(k) not in levels)
-    return levels[id(e)]
+    return E.fold(e, lambda node, levels: 1 + max((levels[id(k)] for k in E.children(node)), default=0), memo)
 
 
 def depth_problem(e: E.Expr, memo: dict | None = None) -> str | None:
