@@ -299,6 +299,11 @@ def load(paths, seconds: float = IMPORT_SECONDS, declare=None) -> Loaded:
     if not errors and not out.claims:
         errors.append(f"{', '.join(map(str, paths)) or 'no paths'}: no claims in "
                       f"{'this file' if len(out.files) == 1 else 'these files'}")
+        documents = [p for p in out.files if p.suffix in DOCUMENT_SUFFIXES]
+        if documents:  # say why each equation of a document was not turned into a claim
+            from .latex import coverage_text, load_document
+
+            errors.append(coverage_text([load_document(p, declare) for p in documents]))
     if errors:
         raise ClaimFileError("\n".join(errors))
     return out

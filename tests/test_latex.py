@@ -319,3 +319,16 @@ def test_reports_show_the_equation_as_written_with_its_line(tmp_path):
     assert "as the document writes it" in html and r"\frac{\partial}{\partial W}" in html
     assert f"note.md line {FIRST}" in html
     assert r"As the document writes it: \texttt{\textbackslash{}frac" in tex.replace("%\n", "")
+
+
+def test_a_document_without_claims_says_why_each_equation_was_skipped(tmp_path):
+    """It said only "no claims in this file" (exit 2), hiding the reasons; a user who fenced the
+    declarations with ```toml instead of ```toml derivcheck could not tell what was wrong."""
+    from derivcheck.catalog import load
+
+    p = tmp_path / "notes.md"
+    p.write_text("```toml\ndims = [\"m\"]\n```\n\n$$ L = \\frac{1}{m} (z - y)^T (z - y) $$\n", encoding="utf-8")
+    with pytest.raises(ClaimFileError) as err:
+        load([p])
+    text = str(err.value)
+    assert "no claims in this file" in text and "unknown name" in text and "toml derivcheck" in text

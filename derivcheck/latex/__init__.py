@@ -64,6 +64,9 @@ def _cached(path: str, raw: str, declare: str | None, declare_text: str | None) 
     return read_document(text, p, markdown=p.suffix != ".tex", declare=None if declare is None else Path(declare))
 
 
+NO_DECLARATIONS = " (no declarations: give them in a fenced block opened with ```toml derivcheck, or with --declare FILE)"
+
+
 def coverage_text(documents) -> str:
     """What was found, parsed, checked and skipped in each document, and every skipped equation."""
     lines = []
@@ -72,7 +75,7 @@ def coverage_text(documents) -> str:
         lines.append(f"{doc.path}: {c['found']} equations found, {c['parsed']} parsed, {c['checked']} checked "
                      f"({c['claims']} claims), {c['definitions']} definitions, "
                      f"{sum(c['skipped'].values())} skipped"
-                     + (f" (declarations: {doc.declarations})" if doc.declarations else " (no declarations)"))
+                     + (f" (declarations: {doc.declarations})" if doc.declarations else NO_DECLARATIONS))
         for reason, n in c["skipped"].items():
             lines.append(f"    {n:>4}  {reason}")
         skipped = [e for e in doc.equations if e.status == "skipped"]
