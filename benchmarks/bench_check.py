@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from derivcheck.catalog import load_paths  # noqa: E402
-from derivcheck.check import _COMPARISONS  # noqa: E402
+from derivcheck.check import _comparisons  # noqa: E402
 from derivcheck.claims import PROVABLE_KINDS  # noqa: E402
 from derivcheck.exact import exact_stage  # noqa: E402
 from derivcheck.instances import claim_rng  # noqa: E402
@@ -77,7 +77,7 @@ def methods_side_by_side(claims, limit: int = 8):
     for claim in claims:
         if claim.kind != "gradient" or claim.expect != "holds" or len(rows) >= limit:
             continue
-        (c,) = _COMPARISONS["gradient"](claim)
+        (c,) = _comparisons(claim)
         times = {}
         for method in ("forward", "sympy"):
             start = time.perf_counter()

@@ -1,7 +1,8 @@
 """Checking a claim: well-formedness, then the exact and numeric stages, then a verdict.
 
 Each claim kind becomes one or more comparisons of two expressions (the claim
-and the ground truth).  ``_KINDS`` is the table from kind to how.  Every stage
+and the ground truth), as its kind's row in claims.CLAIM_KINDS says; ``_CHECKS`` runs each way of
+comparing.  Every stage
 runs under a time limit; whatever goes wrong inside one claim (a bad
 expression, a time-out, a crash inside SymPy) becomes that claim's verdict.
 """
@@ -17,7 +18,7 @@ import numpy as np
 
 from . import expr as E
 from .assumptions import UnsatisfiableError, sampler_for, size_assignments
-from .claims import Claim
+from .claims import CLAIM_KINDS, Claim
 from .conventions import check_convention
 from .evaluate import Env, EvaluationError, evaluate
 from .diagnose import diagnose
@@ -67,96 +68,41 @@ def _column(e: E.Expr) -> E.Expr:
     return e if E.shape(e)[1] == 1 else E.Transpose(e)
 
 
-def _identity(claim: Claim) -> list[Comparison]:
-    # the right side is what is claimed of the left (a derivation's new line of the line before): it is
-    # shown as "claimed" in a counterexample, as in the diagnoses (diagnose.sides)
-    sl, sr = E.shape(claim.lhs), E.shape(claim.rhs)
-    if sl != sr:
-        raise E.ShapeError(f"the left side has shape {E.fmt_shape(sl)}, the right side has shape {E.fmt_shape(sr)}")
-    return [Comparison((claim.rhs, claim.lhs), (claim.rhs, claim.lhs))]
+def _entrywise(claim: Claim, claimed, truth) -> list[Comparison]:
+    return [Comparison((claimed, truth), (claimed, truth))]
 
 
-def _same_shape(lhs, rhs, lname, rname) -> Comparison:
-    sl, sr = E.shape(lhs), E.shape(rhs)
-    if sl != sr:
-        raise E.ShapeError(f"the {lname} has shape {E.fmt_shape(sl)}, the {rname} has shape {E.fmt_shape(sr)}")
-    return Comparison((lhs, rhs), (lhs, rhs))
-
-
-def _gradient(claim: Claim) -> list[Comparison]:
-    truth = E.Grad(claim.f, claim.wrt)
-    st, sc = E.shape(truth), E.shape(claim.claimed)
-    if st != sc:
-        raise E.ShapeError(f"the claimed gradient has shape {E.fmt_shape(sc)}, but {claim.wrt.name} has shape {E.fmt_shape(st)}")
-    # Both stages compare along random directions V: <claimed, V> against
-    # d/dt f(wrt + tV), one scalar derivative instead of one per entry of wrt.
-    # Equal for random V (at 50 digits) iff equal as matrices; a failure is then
-    # shown entry by entry with the full gradient.
-    convention = check_convention(claim.convention, claim.wrt)  # what ∂f/∂X means for a symmetric X
+def _projection(claim: Claim, claimed, truth) -> list[Comparison]:
+    # Both stages compare along random directions V: <claimed, V> against d/dt f(wrt + tV), one scalar
+    # derivative instead of one per entry of wrt.  Equal for random V (at 50 digits) iff equal as
+    # matrices; a failure is then shown entry by entry with the full gradient (in the claim's
+    # convention for a symmetric wrt: conventions.py).
+    convention = check_convention(claim.convention, claim.wrt)
     v = _direction_for(claim.wrt)
-    pair = (E.Inner(claim.claimed, v), E.Directional(claim.f, claim.wrt, convention.direction(v)))
-    return [Comparison(pair, pair, "<claimed, V> against the directional derivative of f along a random V",
-                       explain=(claim.claimed, convention.truth(truth)))]
+    pair = (E.Inner(claimed, v), E.Directional(claim.f, claim.wrt, convention.direction(v)))
+    return [Comparison(pair, pair, CLAIM_KINDS[claim.kind].compared, explain=(claimed, truth))]
 
 
-def _jacobian(claim: Claim) -> list[Comparison]:
-    truth = E.Jacobian(claim.f, claim.wrt)
-    st, sc = E.shape(truth), E.shape(claim.claimed)
-    if st != sc:
-        raise E.ShapeError(f"the claimed Jacobian has shape {E.fmt_shape(sc)}, but ∂f/∂{claim.wrt.name} "
-                           f"in numerator layout has shape {E.fmt_shape(st)}")
-    v = _direction_for(claim.wrt)
-    pair = (E.MatMul(claim.claimed, _column(v)), _column(E.Directional(claim.f, claim.wrt, v)))
-    return [Comparison(pair, pair, "J v against the directional derivative of f along a random v",
-                       explain=(claim.claimed, truth))]
+def _vector(claim: Claim, claimed, truth) -> list[Comparison]:
+    # the truth is a Jacobian (of f, or of f's gradient for a Hessian): J v against d/dt g(x + tv)
+    v = _direction_for(truth.wrt)
+    pair = (E.MatMul(claimed, _column(v)), _column(E.Directional(truth.f, truth.wrt, v)))
+    return [Comparison(pair, pair, CLAIM_KINDS[claim.kind].compared, explain=(claimed, truth))]
 
 
-def _directional(claim: Claim) -> list[Comparison]:
-    if not isinstance(claim.direction, E.Symbol):
-        raise E.ShapeError("the direction of a directional claim must be a symbol (such as dW)")
-    truth = E.Directional(claim.f, claim.wrt, claim.direction)
-    return [_same_shape(claim.claimed, truth, "claimed differential", "true differential")]
+#: how a claim kind with two sides is compared (claims.CLAIM_KINDS names one per kind)
+_COMPARE = {"entrywise": _entrywise, "projection": _projection, "vector": _vector}
 
 
-def _hessian(claim: Claim) -> list[Comparison]:
-    rows, cols = E.shape(claim.wrt)
-    if 1 not in (rows, cols):
-        raise E.ShapeError(f"a Hessian needs a vector, but {claim.wrt.name} has shape {E.fmt_shape((rows, cols))}; "
-                           "for a matrix, state the second differential (kind second_differential)")
-    g = E.Grad(claim.f, claim.wrt)
-    truth = E.Jacobian(g, claim.wrt)
-    st, sc = E.shape(truth), E.shape(claim.claimed)
-    if st != sc:
-        raise E.ShapeError(f"the claimed Hessian has shape {E.fmt_shape(sc)}, but ∂²f/∂{claim.wrt.name}² has shape "
-                           f"{E.fmt_shape(st)}")
-    v = _direction_for(claim.wrt)
-    pair = (E.MatMul(claim.claimed, _column(v)), _column(E.Directional(g, claim.wrt, v)))
-    return [Comparison(pair, pair, "H v against the directional derivative of the gradient along a random v",
-                       explain=(claim.claimed, truth))]
-
-
-def _second_differential(claim: Claim) -> list[Comparison]:
-    if len(claim.directions) != 2:
-        raise E.ShapeError("a second differential needs two directions, such as directions = [\"V\", \"W\"]")
-    for d in claim.directions:
-        if not isinstance(d, E.Symbol) or E.shape(d) != E.shape(claim.wrt):
-            raise E.ShapeError(f"the directions must be symbols of {claim.wrt.name}'s shape "
-                               f"{E.fmt_shape(E.shape(claim.wrt))}")
-        if d.name in E.symbols_of(claim.f):
-            raise E.ShapeError(f"the direction {d.name} occurs in f")
-    v, w = claim.directions
-    truth = E.Directional(E.Directional(claim.f, claim.wrt, v), claim.wrt, w)
-    return [_same_shape(claim.claimed, truth, "claimed second differential", "true second differential")]
-
-
-_COMPARISONS = {
-    "identity": _identity,
-    "gradient": _gradient,
-    "jacobian": _jacobian,
-    "directional": _directional,
-    "hessian": _hessian,
-    "second_differential": _second_differential,
-}
+def _comparisons(claim: Claim) -> list[Comparison]:
+    """The claim's two sides (its kind's row), checked for shape, as the comparisons the stages run."""
+    row = CLAIM_KINDS[claim.kind]
+    row.validate(claim)
+    claimed, truth = row.sides(claim)
+    sc, st = E.shape(claimed), E.shape(truth)
+    if sc != st:
+        raise E.ShapeError(row.mismatch(claim, sc, st))
+    return _COMPARE[row.compare](claim, claimed, truth)
 
 
 # ---------------------------------------------------------------- stages -> verdict
@@ -278,7 +224,7 @@ def _well_formed(*exprs, relations=()) -> None:
 
 
 def _check_comparisons(claim: Claim, seed: int, limits: Limits, path=()) -> Verdict:
-    comparisons = _COMPARISONS[claim.kind](claim)
+    comparisons = _comparisons(claim)
     for c in comparisons:
         _well_formed(*c.exact, *c.numeric, relations=claim.relations)
     verdicts = [_compare(c, claim.relations, seed, claim.id, path, limits) for c in comparisons]
@@ -406,13 +352,9 @@ def _short(matrix) -> str:
     return str([[float(f"{x:.6g}") for x in row] for row in matrix])
 
 
-_KINDS = {
-    "identity": _check_comparisons,
-    "gradient": _check_comparisons,
-    "jacobian": _check_comparisons,
-    "directional": _check_comparisons,
-    "hessian": _check_comparisons,
-    "second_differential": _check_comparisons,
+#: how each way of comparing is checked (claims.CLAIM_KINDS names one per kind)
+_CHECKS = {
+    **dict.fromkeys(_COMPARE, _check_comparisons),
     "derivation": _check_derivation,
     "value": _check_value,
     "code": check_code,  # a program's gradients, by gradcheck in spec mode
@@ -458,7 +400,7 @@ def check(claim: Claim, seed: int = 0, limits: Limits | None = None) -> Result:
     else:
         try:
             with time_limit(claim_seconds(limits)):
-                verdict = _guard(lambda: _KINDS[claim.kind](claim, seed, limits))
+                verdict = _guard(lambda: _CHECKS[CLAIM_KINDS[claim.kind].compare](claim, seed, limits))
                 if verdict.status in ("refuted", "ill_formed"):
                     verdict.diagnosis = verdict.diagnosis or _diagnosis(claim, verdict, seed, limits)
         except StageTimeout:  # the claim's own budget ran out between two guarded steps

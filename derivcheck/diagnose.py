@@ -25,6 +25,7 @@ import mpmath
 import sympy
 
 from . import expr as E
+from .claims import CLAIM_KINDS
 from .conventions import CONVENTIONS
 from .assumptions import UnsatisfiableError, by_strength, closure, sampler_for, size_assignments
 from .evaluate import evaluate
@@ -41,24 +42,12 @@ from .verdict import Diagnosis
 __all__ = ["Diagnosis", "diagnose", "sides"]
 
 def sides(claim, broken_step: int | None = None):
-    """(claimed side, true side) of a claim, or None when there is nothing to compare.
-    For a derivation: the first broken step against the line before it."""
+    """(claimed side, true side) of a claim (its kind's row, claims.CLAIM_KINDS), or None when there is
+    nothing to compare.  For a derivation: the first broken step against the line before it."""
     if claim.kind == "derivation" and broken_step is not None:
         return claim.steps[broken_step], claim.steps[broken_step - 1]
-    if claim.kind == "gradient":  # in the claim's convention for a symmetric wrt (conventions.py)
-        return claim.claimed, CONVENTIONS[claim.convention].truth(E.Grad(claim.f, claim.wrt))
-    if claim.kind == "hessian":
-        return claim.claimed, E.Jacobian(E.Grad(claim.f, claim.wrt), claim.wrt)
-    if claim.kind == "second_differential":
-        return claim.claimed, E.Directional(E.Directional(claim.f, claim.wrt, claim.directions[0]), claim.wrt,
-                                            claim.directions[1])
-    if claim.kind == "jacobian":
-        return claim.claimed, E.Jacobian(claim.f, claim.wrt)
-    if claim.kind == "directional":
-        return claim.claimed, E.Directional(claim.f, claim.wrt, claim.direction)
-    if claim.kind == "identity":
-        return claim.rhs, claim.lhs
-    return None
+    row = CLAIM_KINDS.get(claim.kind)
+    return row.sides(claim) if row is not None and row.sides is not None else None
 
 
 _shape = E.shape_or_none

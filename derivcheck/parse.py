@@ -22,7 +22,7 @@ import sympy
 from . import expr as E
 from .assumptions import ASSUMPTIONS
 from .catalog import ClaimFileError
-from .claims import Claim
+from .claims import CLAIM_KINDS, Claim
 from .functions import PRIME_SUFFIX
 from .conventions import CONVENTIONS
 from .validate import compatibility_character, depth_problem, name_problem, value_problem
@@ -331,16 +331,7 @@ def _relation(text: str, dims: dict) -> sympy.Basic:
 # ---------------------------------------------------------------- TOML files
 
 _TOP_KEYS = {"dims", "relations", "functions", "symbols", "assume", "define", "claim"}
-_CLAIM_KEYS = {
-    "identity": ({"lhs", "rhs"}, set()),
-    "gradient": ({"f", "wrt", "claimed"}, {"convention"}),
-    "jacobian": ({"f", "wrt", "claimed"}, set()),
-    "directional": ({"f", "wrt", "direction", "claimed"}, set()),
-    "value": ({"expr", "at", "equals"}, {"tolerance"}),
-    "derivation": ({"steps"}, set()),
-    "hessian": ({"f", "wrt", "claimed"}, set()),
-    "second_differential": ({"f", "wrt", "directions", "claimed"}, set()),
-}
+_CLAIM_KEYS = {k.name: (set(k.required), set(k.optional)) for k in CLAIM_KINDS.values() if k.required}
 _COMMON_KEYS = {"id", "source", "kind", "expect", "note"}
 _HEADER = re.compile(r"^\s*\[")
 _CLAIM_HEADER = re.compile(r"^\s*\[\[\s*claim\s*\]\]")

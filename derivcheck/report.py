@@ -23,7 +23,7 @@ import numpy as np
 from markupsafe import Markup
 
 from . import expr as E
-from .claims import Claim
+from .claims import CLAIM_KINDS, Claim
 from .files import write_atomically
 from .notation import to_latex, to_mathml
 from .plots import convergence_svg
@@ -127,31 +127,13 @@ class ReportData:
 
 
 def _statement(claim: Claim) -> list:
-    """The claim as the document states it: a list of (parts, label) for to_mathml/to_latex."""
-    k = claim.kind
-    if k == "identity":
-        return [((claim.lhs, "=", claim.rhs), "")]
-    if k == "gradient":
-        return [((E.Grad(claim.f, claim.wrt), "=", claim.claimed),
-                 f"convention: {claim.convention}" if claim.convention else "")]
-    if k == "hessian":
-        return [((E.Jacobian(E.Grad(claim.f, claim.wrt), claim.wrt), "=", claim.claimed), "")]
-    if k == "second_differential":
-        (v, w), x = claim.directions, claim.wrt
-        return [((E.Directional(E.Directional(claim.f, x, v), x, w), "=", claim.claimed), "")]
-    if k == "jacobian":
-        return [((E.Jacobian(claim.f, claim.wrt), "=", claim.claimed), "")]
-    if k == "directional":
-        return [((E.Directional(claim.f, claim.wrt, claim.direction), "=", claim.claimed), "")]
-    if k == "value":
-        return [((claim.expr, "=", _number(claim.equals)), f"within {claim.tolerance:g}")]
-    if k == "derivation":
-        rows = [((claim.steps[0],), "")]
-        rows += [(("=", s), "") for s in claim.steps[1:]]
-        return rows
-    if k == "code":
-        return [((claim.f,), f"the loss whose gradients w.r.t. {', '.join(claim.code.params)} the code computes")]
-    return []
+    """The claim as the document states it: a list of (parts, label) for to_mathml/to_latex, from the
+    claim kind's row (claims.CLAIM_KINDS); numbers a worked example states become formulas."""
+    row = CLAIM_KINDS[claim.kind]
+    if row.statement is None:
+        return []
+    return [(tuple(p if isinstance(p, (E.Expr, str)) else _number(p) for p in parts), label)
+            for parts, label in row.statement(claim)]
 
 
 def _number(v):
