@@ -427,9 +427,10 @@ def _dims_of(exprs: tuple) -> frozenset:
     return frozenset(out)
 
 
-def generics_of(*exprs: Expr) -> set[str]:
-    """Base names of the generic functions used (g for both g and g_prime)."""
-    return {n.fn.base for e in exprs for n in walk(e) if isinstance(n, Apply) and n.fn.generic}
+def generics_of(*exprs: Expr) -> list[str]:
+    """Base names of the generic functions used (g for both g and g_prime), sorted: instances draw
+    their coefficients in this order (a set's order changes from one process to the next)."""
+    return sorted({n.fn.base for e in exprs for n in walk(e) if isinstance(n, Apply) and n.fn.generic})
 
 
 # ---------------------------------------------------------------- shapes
