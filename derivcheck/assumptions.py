@@ -353,8 +353,7 @@ def size_assignments(dim_symbols, relations, pool, count: int, rng: np.random.Ge
         raise UnsatisfiableError("no sizes satisfy the relations " + ", ".join(map(str, relations))
                                  + " (sizes up to 128 tried; are they contradictory?)")
     if cost is not None:
-        candidates = sorted(candidates, key=lambda s: (cost(s), sum(s.values())))
-        return candidates[:count]
+        return _cheapest_spread(sorted(candidates, key=lambda s: (cost(s), sum(s.values()))), count)
     chosen = [candidates[0]]
     rest = candidates[1:]
     order = rng.permutation(len(rest)) if rest else []
@@ -362,6 +361,17 @@ def size_assignments(dim_symbols, relations, pool, count: int, rng: np.random.Ge
         if len(chosen) >= count:
             break
         chosen.append(rest[int(i)])
+    return chosen
+
+
+def _cheapest_spread(candidates: list[dict], count: int) -> list[dict]:
+    """The cheapest assignment, then the cheapest that gives the most sizes a value not used yet: the
+    cheapest two alone could both be n = 2, and a claim true only at n = 2 (1/2 for 1/n) would pass."""
+    chosen = [candidates[0]]
+    while len(chosen) < count and len(chosen) < len(candidates):
+        used = {name: {c[name] for c in chosen} for name in chosen[0]}
+        rest = [c for c in candidates if c not in chosen]
+        chosen.append(max(rest, key=lambda c: sum(c[name] not in used[name] for name in c)))  # first of the best
     return chosen
 
 

@@ -141,3 +141,11 @@ def test_cost_orders_the_assignments():
     got = size_assignments({m, n}, [], (2, 3, 4, 5), 2, np.random.default_rng(0), cost=lambda s: s[m] ** s[n])
     assert [s[m] ** s[n] for s in got] == sorted(s[m] ** s[n] for s in got)
     assert got[0] == {m: 2, n: 3}  # 2**3 = 8 configurations before 3**2 = 9
+
+
+def test_cheap_assignments_still_give_every_size_two_values():
+    """A one-hot row of length n has n configurations, so the cheapest two assignments were
+    {m: 3, n: 2} and {m: 4, n: 2}: a claim true only at n = 2 passed the exact stage."""
+    got = size_assignments({m, n}, [], (2, 3, 4, 5), 2, np.random.default_rng(0), cost=lambda s: s[n])
+    assert got[0][n] == 2
+    assert {s[n] for s in got} != {2} and len({s[m] for s in got}) == 2
