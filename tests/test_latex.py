@@ -127,6 +127,12 @@ CONSTRUCTS = {
     r"\mathbf{1}_m b": "ones(m, 1) @ b", r"e^{A}": "exp(A)", r"\text{ReLU}(A)": "relu(A)",
     r"\sum_{i=1}^n x_i^2": "sum(x ** 2)", r"\frac{\partial}{\partial W} \|X W\|_F^2": "grad(sum((X @ W) ** 2), W)",
     r"\nabla_W \|X W\|_F^2": "grad(sum((X @ W) ** 2), W)",
+    # a power of a square matrix is the matrix power, as B^{-1} is the inverse; ^{\circ k} is entrywise
+    r"B^2": "matrix_power(B, 2)", r"B^{-2}": "matrix_power(B, -2)", r"B^{h-1}": "matrix_power(B, h - 1)",
+    r"(A^T A)^3": "matrix_power(A.T @ A, 3)", r"B^{\circ 2}": "B ** 2",
+    # a numeric subscript on log is its base; ‖x‖ takes its scripts in either order
+    r"\log_2 A": "log(A) / log(2)", r"\log_{10}(A)": "log(A) / log(10)", r"\log_e A": "log(A)",
+    r"\|x\|^2_2": "sum(x ** 2)",
 }
 
 
@@ -140,6 +146,85 @@ def test_each_construct_translates(tmp_path, latex):
     want = CONSTRUCTS[latex]
     if want is not None:
         assert to_text(body).replace(" ", "") == want.replace(" ", "")
+
+
+POWERS = DECLARE.replace("x = [\"n\", 1]", "x = [\"n\", 1]\nP = [\"m\", \"n\"]\n[assume]\nP = \"positive\"")
+
+
+def test_a_power_of_a_square_matrix_is_the_matrix_power(tmp_path):
+    # B^2 was the entrywise square while B^{-1} was the inverse: B^2 = B ⊙ B and the gradient of tr(B^2)
+    # as 2 B ⊙ I were proved (the true gradient is 2 B^T)
+    doc = note(tmp_path, r"""
+    $$ B^2 = B \odot B $$
+    $$ \frac{\partial}{\partial B} \operatorname{tr}(B^2) = 2 B \odot I_h $$
+    $$ \frac{\partial}{\partial B} \operatorname{tr}(B^2) = 2 B^T $$
+    $$ B^{-2} = B^{-1} B^{-1} $$
+    $$ B^{\circ 2} = B \odot B $$
+    """, declare=POWERS)
+    verdicts = [check(c).verdict for c in doc.claims]
+    assert [v.status for v in verdicts[:2]] == ["refuted", "refuted"]
+    assert all(v.holds for v in verdicts[2:]) and len(verdicts) == 5
+
+
+def test_a_power_the_notation_leaves_open_is_said_or_refused(tmp_path):
+    doc = note(tmp_path, r"""
+    $$ x^2 = x \odot x $$
+    $$ B^{1/2} = B $$
+    $$ \sum_{i=1}^n x_i^2 = x^T x $$
+    $$ |x| = x $$
+    $$ |B| = B $$
+    """, declare=POWERS)
+    square, root, entries, absolute, det = doc.equations
+    assert check(doc.claims[0]).verdict.holds
+    assert square.guesses == ["x^{2} of the n×1 vector x is read as elementwise (each entry's power)"]
+    assert "read as the absolute value of each entry" in absolute.guesses[0]
+    assert not entries.guesses  # inside Σ_i the entries are numbers: nothing to guess
+    assert root.reason == "unsupported notation" and "not an integer" in root.detail
+    assert det.reason == "unsupported notation" and "determinant" in det.detail
+    text = coverage_text([doc])
+    assert "read with a choice the notation leaves open" in text and f"line {square.line}: x^{{2}} of the n×1" in text
+
+
+def test_a_subscript_on_a_function_is_a_log_base_or_refused(tmp_path):
+    # the subscript was dropped: log_10(Z ⊙ Z + 1) = log(Z ⊙ Z + 1) and log_2 P = log P were proved
+    doc = note(tmp_path, r"""
+    $$ \log_{10} (X \odot X + 1) = \log (X \odot X + 1) $$
+    $$ \log_2 P = \log P $$
+    $$ \log_2 P = \frac{\log P}{\log 2} $$
+    $$ \frac{\partial}{\partial P} \mathbf{1}_m^T \log_2 P \mathbf{1}_n = \frac{1}{\log 2} \frac{1}{P} $$
+    $$ \log_b P = \log P $$
+    $$ \sigma_1(X) = \sigma(X) $$
+    $$ \lg P = \log P $$
+    """, declare=POWERS.replace('"\\\\mathbf{1}_m"', '"\\\\mathbf{1}_n" = "ones(n, 1)"\n"\\\\mathbf{1}_m"'))
+    verdicts = [check(c).verdict for c in doc.claims]
+    assert [v.status for v in verdicts[:2]] == ["refuted", "refuted"]
+    assert all(v.holds for v in verdicts[2:]) and len(verdicts) == 4
+    base, sigma, lg = doc.equations[4:]
+    assert base.reason == sigma.reason == lg.reason == "unsupported notation"
+    assert "subscript _{b} on the function log" in base.detail and "_{1} on the function sigmoid" in sigma.detail
+    assert "write \\log_2 or \\log_{10}" in lg.detail
+
+
+def test_decorations_and_scripts_are_refused_not_dropped(tmp_path):
+    doc = note(tmp_path, r"""
+    $$ \underline{x} = x $$
+    $$ \overset{\sim}{x} = x $$
+    $$ \tanh^2(A) = \tanh(A \odot A) $$
+    $$ \frac{\partial^2 L}{\partial W^2} = X^T X $$
+    $$ \frac{d^2}{dx^2} x = 0 $$
+    """)
+    assert not doc.claims
+    details = [e.detail for e in doc.equations]
+    assert "\\underline on x" in details[0] and "\\overset{\\sim} on x" in details[1]
+    assert "superscript ^{2} on the function tanh" in details[2]
+    assert all("a higher derivative" in d for d in details[3:])
+
+
+def test_t_is_a_transpose_unless_declared(tmp_path):
+    doc = note(tmp_path, "$$ Q = x^t $$\n$$ Q = Q $$\n", declare=DECLARE.replace('"h"]', '"h", "t"]', 1))
+    assert to_text(doc.claims[0].lhs.body) == "x**t"
+    doc = note(tmp_path, "$$ Q = x^t $$\n$$ Q = Q $$\n")
+    assert to_text(doc.claims[0].lhs.body) == "x.T"
 
 
 def test_sum_over_entries_of_a_declared_vector(tmp_path):

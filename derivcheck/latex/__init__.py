@@ -86,4 +86,10 @@ def coverage_text(documents) -> str:
                 text = text if len(text) <= 70 else text[:67] + "..."
                 lines.append(f"    line {e.line}: {e.reason}: {e.detail}")
                 lines.append(f"        {text}")
+        guessed = [e for e in doc.equations if e.guesses]
+        if guessed:
+            lines.append("  Equations read with a choice the notation leaves open:")
+            for e in guessed:
+                for guess in e.guesses:
+                    lines.append(f"    line {e.line}: {guess}")
     return "\n".join(lines)

@@ -51,6 +51,7 @@ class Equation:
     detail: str = ""
     claims: list = field(default_factory=list)  # claim ids
     defines: list = field(default_factory=list)  # names defined
+    guesses: list = field(default_factory=list)  # readings the notation leaves open, as chosen (x^2 of a vector)
     parsed: bool = True
 
 
@@ -266,6 +267,8 @@ def _claims_of(eq, members, scope, part, indices, params, state, override) -> Eq
     for assignment, readings in instances:
         for reading in readings:
             defined.extend(reading["defines"])
+            if reading["claim"] is not None or reading["defines"]:
+                eq.guesses.extend(g for g in reading["guesses"] if g not in eq.guesses)
             if reading["claim"] is not None:
                 made.append((assignment, reading))
             elif reading["skip"] is not None:
@@ -378,16 +381,20 @@ def _translate(members, scope, part, indices, assignment, choices, params) -> di
     """One reading: the claim (or the reason there is none), the names it defines, notes."""
     t = Translator(scope=scope, names=part.names, indices=indices, assignment=dict(assignment),
                    layout=part.layout, superscript=part.superscript, loss=part.loss, choices=choices, params=params)
-    out = {"claim": None, "skip": None, "defines": [], "notes": [], "reading": "", "sites": []}
+    out = {"claim": None, "skip": None, "defines": [], "notes": [], "reading": "", "sites": [], "guesses": []}
     values = []  # (rel, Expr | Skip, Member)
     for m, err in members:
         if err is not None or m.tree is None:
             values.append((m.rel, err or Skip("not a claim", "a relation with nothing after it"), m))
             continue
+        said = len(t.guesses)
         try:
             values.append((m.rel, t.member(m), m))
         except Skip as exc:
+            del t.guesses[said:]  # a member that is not read makes no reading
             values.append((m.rel, exc, m))
+    out["guesses"] = list(dict.fromkeys(t.guesses))
+    out["notes"].extend(out["guesses"])
     out["sites"] = [s for s in t.sites]
     if len(values) >= 3 and values[1][0] == ":" and values[2][0] == "\\mapsto":
         # G: X ↦ X W defines G (or restates it); X names the argument

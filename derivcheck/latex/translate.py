@@ -158,6 +158,9 @@ FUNCTION_WORDS = {
 #: commands that are functions unless the declarations give the name another meaning
 FUNCTION_COMMANDS = {"\\log": "log", "\\ln": "log", "\\exp": "exp", "\\tanh": "tanh", "\\sin": "sin",
                      "\\cos": "cos", "\\det": "det", "\\tr": "trace", "\\sigma": "sigmoid", "\\max": "max"}
+#: commands whose meaning depends on a convention the document does not state: refused with the reason
+REFUSED_COMMANDS = {"\\lg": "\\lg is the logarithm to base 2 in computer science and to base 10 in ISO 80000-2: "
+                              "write \\log_2 or \\log_{10}"}
 #: \style{x} -> how the name is formed from x
 STYLES = {
     "\\mathbf": "{}", "\\boldsymbol": "{}", "\\bm": "{}", "\\vec": "{}", "\\overrightarrow": "{}", "\\mathit": "{}",
@@ -247,6 +250,7 @@ class Translator:
     site_shapes: dict = field(default_factory=dict)
     text: str = ""
     environments: dict = field(default_factory=dict)
+    guesses: list = field(default_factory=list)  # readings the notation does not decide (x^2 of a vector), said
     _bound: list = field(default_factory=list)  # stack of {index: [(expr, axis)]} for sums being read
 
     # ------------------------------------------------------------ entry points
@@ -557,6 +561,8 @@ class Translator:
     def _norm_posts(self, norm, posts):
         """‖x‖, ‖X‖_F, ‖x‖²: the squared norm is a sum of squares (no square root)."""
         rest = list(posts)
+        if len(rest) >= 2 and (rest[0].data, rest[1].data) == ("sup", "sub"):
+            rest[0], rest[1] = rest[1], rest[0]  # ‖x‖^2_2 is ‖x‖_2^2
         arg = norm.inner
         if rest and rest[0].data == "sub":
             kind = _script_text(rest[0])
@@ -607,16 +613,27 @@ class Translator:
         if isinstance(value, Nabla) and value.wrt is None:
             return Nabla(self._script_expr(script))
         if isinstance(value, Fn):
-            return value
+            return self._function_subscript(value, script, atom)
         raise Skip("index notation", f"a subscript on an expression ({self._src(atom)}_{{{script}}}): an entry")
+
+    def _function_subscript(self, fn: Fn, script: str, atom) -> Fn:
+        """log_b with a numeric base b is log / log b; any other subscript on a function is refused, never dropped."""
+        base = _log_base(script, self.scope) if fn.name == "log" else None
+        if base is None:
+            raise Skip("unsupported notation", f"the subscript _{{{script}}} on the function {fn.name} "
+                       f"({self._src(atom)}_{{{script}}}): only a numeric base of log is read; name it in [names]")
+        return _log_to_base(fn, base)
 
     def _superscript(self, value, script, atom):
         bare = script.strip()
-        if bare in TRANSPOSE_MARKS:
+        if bare in TRANSPOSE_MARKS and not self._declared(bare):  # x^t is x at t when t is an index or a size
             return E.Transpose(self._as_expr(value, atom))
-        if bare in ("-1",):
+        if bare in ("-1",) and not isinstance(value, Fn):
             e = self._as_expr(value, atom)
             return E.Pow(e, E.Scalar(sympy.Integer(-1))) if _is_scalar(e) else E.Inv(e)
+        hadamard = re.fullmatch(r"\\(?:circ|odot)\s*(.+)", bare)
+        if hadamard is not None:  # A^{\circ 2}: the Hadamard power, entry by entry whatever A is
+            return E.Pow(self._as_expr(value, atom), self._script_expr(hadamard.group(1)))
         if bare in ("\\prime", "'"):
             return self._post(value, Tree("prime", [Token("PRIME", "'")]), atom)
         if bare in ("*", "\\ast", "\\star") and isinstance(value, NameRef):
@@ -644,8 +661,35 @@ class Translator:
         if isinstance(value, NameRef) and value.name == "e" and "e" not in self.scope.symbols \
                 and "e" not in self.scope.defines:
             return E.Apply(FUNCTIONS["exp"], self._script_expr(script))
+        if isinstance(value, Fn):  # \tanh^2(a), \sin^{-1}(a), f^2(x): a power of the value, an inverse, f∘f
+            raise Skip("unsupported notation", f"the superscript ^{{{script}}} on the function {value.name} "
+                       f"({self._src(atom)}^{{{script}}}): a power of its value, an inverse function or a composition; "
+                       "write the power outside the brackets")
         base = self._as_expr(value, atom)
-        return E.Pow(base, self._script_expr(script))
+        return self._power(base, self._script_expr(script), script, atom)
+
+    def _power(self, base: E.Expr, exponent: E.Expr, script: str, atom) -> E.Expr:
+        """base^exponent by what the base is (_operand_kind): the matrix power of a square matrix,
+        an ordinary power of a number, the entries' powers of a vector or a non-square matrix (a guess, noted)."""
+        kind = _operand_kind(base)
+        if self._bound:
+            kind = "scalar"  # inside Σ_i the indexed objects stand for their entries: numbers
+        written = f"{self._src(atom)}^{{{script}}}"
+        if kind == "square":
+            k = _integer_exponent(exponent)
+            if k is None:
+                raise Skip("unsupported notation", f"{written}: a power of a square matrix whose exponent is not an "
+                           "integer (a matrix root is sqrtm; for entrywise powers write A^{\\circ p})")
+            return E.Inv(base) if k == -1 else E.MatPow(base, k)
+        if kind in ("vector", "matrix"):
+            rows, cols = E.shape(base)
+            self.guesses.append(f"{written} of the {rows}×{cols} {kind} {to_text(base)} is read as elementwise "
+                                "(each entry's power)")
+        return E.Pow(base, exponent)
+
+    def _declared(self, name: str) -> bool:
+        return any(name in table for table in (self.indices, self.assignment, self.scope.dims, self.scope.symbols,
+                                                self.scope.defines))
 
     def _script_expr(self, script: str) -> E.Expr:
         parsed = parse_statement(script)
@@ -763,6 +807,8 @@ class Translator:
         if cmd == "\\nabla":
             return Nabla(None)
         name = cmd[1:]
+        if cmd in REFUSED_COMMANDS:
+            raise Skip("unsupported notation", REFUSED_COMMANDS[cmd])
         if cmd in FUNCTION_COMMANDS and name not in self.scope.symbols and name not in self.scope.defines:
             return self._call_fn(FUNCTION_COMMANDS[cmd])
         if name in GREEK:
@@ -810,6 +856,9 @@ class Translator:
     def _frac(self, tree):
         num, den = (c for c in tree.children if isinstance(c, Tree))
         num_f, den_f = _arg_factors(num), _arg_factors(den)
+        if num_f and self._is_higher_differential(num_f[0]):
+            raise Skip("unsupported notation", f"a higher derivative ({self._src(tree)}): only first derivatives "
+                       "are read")
         if den_f and self._is_differential(den_f[0]) and num_f and self._is_differential(num_f[0]):
             if len(den_f) != 2:
                 raise Skip("unsupported notation", f"the derivative variable in {self._src(tree)}")
@@ -822,6 +871,14 @@ class Translator:
         a = self._as_expr(self._value(_arg_tree(num)), num)
         b = self._as_expr(self._value(_arg_tree(den)), den)
         return a * E.Pow(b, E.Scalar(sympy.Integer(-1)))
+
+    def _is_higher_differential(self, item) -> bool:
+        """∂² or d² (any power of the differential) opening a numerator: a second derivative, not ∂ squared."""
+        _, ft = item
+        atom, posts = ft.children[0], ft.children[1:]
+        if len(posts) != 1 or posts[0].data != "sup":
+            return False
+        return self._is_differential((None, Tree("factor", [atom])))
 
     def _is_differential(self, item) -> bool:
         op, ft = item
@@ -875,8 +932,19 @@ class Translator:
         return _Norm(self.expression(kids[0]))
 
     def _abs(self, tree):
+        """|x|: the absolute value of a number, of each entry of a vector or non-square matrix (a guess,
+        noted); |A| of a square matrix is also its determinant: refused."""
         kids = [c for c in tree.children if isinstance(c, Tree)]
-        return E.Apply(FUNCTIONS["abs"], self.expression(kids[0]))
+        inner = self.expression(kids[0])
+        kind = "scalar" if self._bound else _operand_kind(inner)
+        if kind == "square":
+            raise Skip("unsupported notation", f"|{self._src(kids[0])}| of a square matrix: its determinant or its "
+                       "entries' absolute values (write \\det or name it in [names])")
+        if kind in ("vector", "matrix"):
+            rows, cols = E.shape(inner)
+            self.guesses.append(f"|{self._src(kids[0])}| of the {rows}×{cols} {kind} {to_text(inner)} is read as the "
+                                "absolute value of each entry")
+        return E.Apply(FUNCTIONS["abs"], inner)
 
     def _angle(self, tree):
         kids = [self.expression(c) for c in tree.children if isinstance(c, Tree)]
@@ -897,7 +965,13 @@ class Translator:
         raise Skip("ellipsis", f"{tree.children[0]!s}")
 
     def _under(self, tree):
+        """\\underbrace{e}, \\overbrace{e}: e (the label after it is a comment); \\underline, \\underset and
+        \\overset decorate a symbol into another one (x̲, x̃ written as \\overset{\\sim}{x}): refused, never dropped."""
         kids = [c for c in tree.children if isinstance(c, Tree)]
+        command = str(tree.children[0])
+        if not command.startswith(("\\underbrace", "\\overbrace")):
+            raise Skip("unsupported notation", f"the decoration {command} on {self._src(kids[0])} "
+                       "(another symbol: name it in [names])")
         return self._value(kids[0])
 
     def _bigop(self, tree):
@@ -1016,6 +1090,61 @@ class _Norm:
 
 def _is_scalar(e) -> bool:
     return isinstance(e, E.Scalar) or E.shape_or_none(e) == (1, 1)
+
+
+def _operand_kind(e) -> str:
+    """What a power or |·| applies to: "scalar" (a number or 1×1), "square" (a square matrix), "vector",
+    "matrix" (not square), or "unknown" (no shape: the claim's shape check reports it)."""
+    if _is_scalar(e):
+        return "scalar"
+    s = E.shape_or_none(e)
+    if s is None:
+        return "unknown"
+    if 1 in s:
+        return "vector"
+    return "square" if sympy.simplify(s[0] - s[1]) == 0 else "matrix"
+
+
+def _integer_exponent(exponent: E.Expr):
+    """The exponent as a SymPy integer (2, -3, k, k - 1 in dimension names), or None if it is not one."""
+    k = _number_of(exponent)
+    return k if k is not None and k.is_integer else None
+
+
+#: the arithmetic an exponent may be written with (B^{k-1}, B^{-2}), as SymPy operations
+_EXPONENT_OPS = {E.Add: sympy.Add, E.Mul: sympy.Mul, E.Pow: sympy.Pow}
+
+
+def _number_of(e: E.Expr):
+    """An expression of numbers and dimension names as SymPy, or None if it holds anything else."""
+    if isinstance(e, E.Scalar):
+        return sympy.sympify(e.value)
+    op = _EXPONENT_OPS.get(type(e))
+    if op is None:
+        return None
+    a, b = _number_of(e.a), _number_of(e.b)
+    return None if a is None or b is None else op(a, b)
+
+
+def _log_base(script: str, scope: Scope):
+    """The base b of log_b: a positive number other than 1 (2, 10, 0.5) or e (unless e is declared), else None."""
+    text = script.strip()
+    if text == "e" and "e" not in scope.symbols and "e" not in scope.defines:
+        return sympy.E
+    if not re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", text):
+        return None
+    b = sympy.Rational(text)
+    return b if b > 0 and b != 1 else None
+
+
+def _log_to_base(fn: Fn, base) -> Fn:
+    """log_b x = log x / log b (and its derivative 1 / (x log b))."""
+    if base == sympy.E:
+        return fn
+    scale = E.Pow(E.Apply(FUNCTIONS["log"], E.Scalar(base)), E.Scalar(sympy.Integer(-1)))
+    name = f"log_{base}"
+    prime = (lambda: Fn(f"{name}'", lambda args: fn.prime().call(args) * scale, None)) if fn.prime else None
+    return Fn(name, lambda args: fn.call(args) * scale, prime)
 
 
 def _side_by_side_vectors(a, b) -> bool:
