@@ -199,7 +199,19 @@ def _compare(c: Comparison, relations, seed: int, claim_id: str, path: tuple, li
                              "exact check found a counterexample; please report this claim")
             verdict.reason = f"{verdict.alarm}. {verdict.reason}"
         return verdict
-    if proof.status == "holds" and exact.status in ("holds", "unresolved"):  # the cross-check found no contradiction
+    if proved and exact.status == "holds" and (exact.points == 0 or exact.unvisited):
+        # the cross-check decided no point, or only points off exact ties and kinks, which the proof's
+        # rules assume away: the exact stage decides (and says what it covered)
+        exact = _run_stage(exact_stage, "exact", limits.exact, *c.exact, relations,
+                           claim_rng(seed, claim_id, *path, 1), seed, cache=limits.cache, explain=c.explain,
+                           what=c.what, points=3)
+        proof = Stage("symbolic", "not shown", detail=f"{proof.detail}, but only off ties and kinks that the "
+                                                      "cross-check met with positive probability")
+        if exact.status == "fails":
+            verdict = _combine(exact, Stage("numeric", "skipped", detail="the exact check already failed"))
+            verdict.stages.insert(0, proof)
+            return verdict
+    elif proof.status == "holds" and exact.status in ("holds", "unresolved"):  # no contradiction
         return Verdict("proved", f"{proof.detail}; cross-check: {exact.detail} ({exact.points} points, "
                                  f"{exact.digits} digits)", [proof, exact])
     numeric = _run_stage(numeric_stage, "numeric", limits.numeric, *c.numeric, relations,

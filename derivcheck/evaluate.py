@@ -48,9 +48,12 @@ class Env:
     values: dict
     params: dict = field(default_factory=dict)
     overrides: dict = field(default_factory=dict)
+    #: what the draw avoided that sits exactly on a kink, tie or domain edge with positive probability
+    #: ("max of relu(X)"): this instance then stands only for the points off it (instances.draw)
+    avoided: frozenset = frozenset()
 
     def with_overrides(self, **more) -> "Env":
-        return Env(self.sizes, self.values, self.params, {**self.overrides, **more})
+        return Env(self.sizes, self.values, self.params, {**self.overrides, **more}, self.avoided)
 
     def with_values(self, **more) -> "Env":
         return Env(self.sizes, {**self.values, **more}, self.params, self.overrides)
@@ -314,6 +317,15 @@ class Ties:
             return True
         top = np.sort(lines, axis=1)[:, -2:]
         return bool(np.all((top[:, 1] - top[:, 0]) / (1.0 + np.abs(top[:, 1])) >= KINK_MARGIN))
+
+    def exactly_on_edge(self, arg: np.ndarray) -> bool:
+        """Whether two candidates tie exactly (ElementwiseFunction.exactly_on_edge: a tie of continuous
+        draws has probability zero, so an exact one comes from structure: relu's zeros, constants)."""
+        lines = arg.reshape(1, -1) if self.axis is None else (arg.T if self.axis == 0 else arg)
+        if lines.shape[1] < 2:
+            return False
+        top = np.sort(-lines if self.name.startswith("min") else lines, axis=1)[:, -2:]
+        return bool(np.any(top[:, 1] == top[:, 0]))
 
 
 def _ties(ev, e):

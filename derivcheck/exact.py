@@ -45,7 +45,7 @@ __all__ = ["exact_stage", "decide", "working_digits", "Decision", "DIGITS", "SIZ
 
 DIGITS = 50  # the least working precision
 MAX_DIGITS = 1600  # the precision ladder stops here (undecided beyond: the point is "unresolved")
-KINK_SEARCH_SCALES = (1, 1, 1, 10, 10, 100, 100, 1e3, 1e4, 1e6)  # far-out points for an unvisited side of a kink
+KINK_SEARCH_SCALES = (1, 1, 1, 10, 0.1, 100, 0.01, 1e3, 1e-3, 1e4, 1e-6, 1e6)  # points far out and near in, for an unvisited side of a kink
 CROSS_CHECK_CONFIGURATIONS = 4  # configurations of discrete symbols screened after a proof, per assignment: the extremes
 ROUNDOFF = 10  # digits of a working precision that round-off may take (decide's ``roundoff``)
 SIZE_POOL = (2, 3, 4, 5, 6, 7)
@@ -64,15 +64,15 @@ def working_digits(*exprs) -> int:
     return min(MAX_DIGITS // 2, DIGITS + max(orders))
 
 
-def magnitudes(exprs, env: Env) -> tuple[int, float]:
-    """(decimal orders of magnitude in play, largest intermediate magnitude) at a float64 instance.
+def magnitudes(exprs, env: Env) -> tuple[int, mpmath.mpf]:
+    """(decimal orders of magnitude in play, largest magnitude in play) at a float64 instance.
 
     Digits must cover the magnitudes a claim *computes*, not only those it writes: X + exp(-300) = X
     and 1 - sigmoid(X + 400) = 0 are false by ~1e-130 and ~1e-174, which 50 digits absorb.  Read off a
     float64 pass over every node: the spread of the values' magnitudes, and for each elementwise
     function at its most extreme arguments the magnitude of its value and of its derivative (taken
     with mpmath, whose exponents do not underflow: sigmoid'(400) ~ 1e-174 where sigmoid(400) rounds
-    to 1)."""
+    to 1, and do not overflow: exp(exp(8.5)) ~ 1e2134, infinite in float64)."""
     lowest, highest, extra = math.inf, -math.inf, 0.0
 
     def observe(node, value, ev):
@@ -85,7 +85,8 @@ def magnitudes(exprs, env: Env) -> tuple[int, float]:
         if v.size:
             lowest, highest = min(lowest, float(np.log10(v.min()))), max(highest, float(np.log10(v.max())))
         if isinstance(node, E.Apply):
-            extra = max(extra, _function_orders(node, ev))
+            orders, top = _function_orders(node, ev)
+            extra, highest = max(extra, orders), max(highest, top)
         elif isinstance(node, E.Softmax):
             z = np.asarray(ev(node.a), dtype=float)
             if z.size and np.all(np.isfinite(z)):
@@ -93,32 +94,60 @@ def magnitudes(exprs, env: Env) -> tuple[int, float]:
 
     observe_float(exprs, env, observe)
     spread = highest - lowest if highest >= lowest else 0.0
-    return int(math.ceil(max(spread, extra))), (10.0 ** highest if math.isfinite(highest) else 0.0)
+    return (int(math.ceil(max(spread, extra))),
+            mpmath.mpf(10) ** highest if math.isfinite(highest) else mpmath.mpf(0))
 
 
-def _function_orders(node, ev) -> float:
-    """Decimal orders of the value and derivative of an elementwise function at its most extreme arguments."""
+def _function_orders(node, ev) -> tuple[float, float]:
+    """(decimal orders of the value and first two derivatives of an elementwise function at its most
+    extreme arguments, the base-10 logarithm of the largest of those values)."""
     try:
         arg = np.asarray(ev(node.a), dtype=float)
     except (TypeError, ValueError):
-        return 0.0
+        return 0.0, -math.inf
     arg = arg[np.isfinite(arg)]
     if not arg.size:
-        return 0.0
+        return 0.0, -math.inf
     params = None
     if getattr(node.fn, "generic", False):
-        return 0.0  # a smooth family with moderate coefficients: no extreme magnitudes of its own
-    orders = 0.0
+        return 0.0, -math.inf  # a smooth family with moderate coefficients: no extreme magnitudes of its own
+    orders, top = 0.0, -math.inf
+    for x in {float(arg.min()), float(arg.max())}:
+        for order in (0, 1, 2):  # the second derivative sees a linear asymptote: softplus(x) - x ~ e^-x
+            if node.fn.vanishes(order):  # relu'' and step' are 0: nothing to measure
+                continue
+            try:
+                y = _settled(lambda: node.fn.mpmath_derivative(mpmath.mpf(x), params, order=order), x)
+            except (ValueError, ZeroDivisionError, TypeError, ArithmeticError):
+                continue
+            if y is None:  # too far out to measure: more orders than the ladder has digits
+                return float(MAX_DIGITS), top
+            if y and mpmath.isfinite(y):
+                order = float(mpmath.log10(y))
+                orders, top = max(orders, abs(order)), max(top, order)
+    return orders, top
+
+
+#: the most digits _settled spends on one function value (|x| up to ~15000 in an exp-like function)
+SETTLE_DIGITS = 20000
+
+
+def _settled(value, x: float) -> mpmath.mpf | None:
+    """|value()| to a few digits, value a function's derivative at x by sympy.diff, which can cancel
+    (softplus''(5000) = (1 - e^x/(e^x + 1)) e^x/(e^x + 1) is 0 below 2172 digits, 3.4e-2172 in truth):
+    at 15 and 30 digits, and where they do not agree on a nonzero value, with digits for terms as
+    small as e^(-3|x|); None when that would take more than SETTLE_DIGITS."""
     with mpmath.workdps(15):
-        for x in {float(arg.min()), float(arg.max())}:
-            for call in (node.fn.mpmath_call, node.fn.derivative_mpmath_call):
-                try:
-                    y = abs(mpmath.mpf(call(mpmath.mpf(x), params)))
-                except (ValueError, ZeroDivisionError, TypeError, ArithmeticError):
-                    continue
-                if y and mpmath.isfinite(y):
-                    orders = max(orders, abs(float(mpmath.log10(y))))
-    return orders
+        low = abs(mpmath.mpf(value()))
+    with mpmath.workdps(30):
+        high = abs(mpmath.mpf(value()))
+        if high and abs(high - low) <= high * mpmath.mpf(10) ** -8:
+            return high
+    digits = 30 + int(3 * abs(x) / math.log(10))
+    if digits > SETTLE_DIGITS:
+        return None
+    with mpmath.workdps(digits):
+        return abs(mpmath.mpf(value()))
 
 
 @dataclass
@@ -161,20 +190,24 @@ def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, se
     difference that the next level shows.
 
     ``roundoff`` accepts a relative difference within ROUNDOFF digits of the working precision as
-    round-off without looking again, relative to the largest value on either side or ``scale`` (the
-    largest intermediate value): for the later points of a claim whose first point already looked.
+    round-off without looking again, relative to the largest value on either side or in play: only
+    for the cross-check after a proof, which already decided (a tolerance is not a zero test).
     The digits are raised to cover the magnitudes in play at this instance (exact.magnitudes), unless
-    ``measure`` is off (the cross-check after a proof, which only looks for gross disagreement)."""
-    extra, scale = magnitudes([lhs, rhs], env) if measure else (0, 0.0)
-    digits = min(MAX_DIGITS // 2, max(digits, DIGITS + extra))
+    ``measure`` is off (that cross-check, which only looks for gross disagreement); where they
+    exceed MAX_DIGITS nothing is called equal: the point is "unresolved"."""
+    extra, scale = magnitudes([lhs, rhs], env) if measure else (0, mpmath.mpf(0))
+    # an exact zero difference means equal only at the digits the magnitudes in play call for: 1 -
+    # sigmoid(X + 5000) is 0 at 1600 digits and e^-5000 ~ 1e-2172 in truth
+    needed = DIGITS + extra
+    digits = min(MAX_DIGITS // 2, max(digits, needed))
     lv, rv, gaps = _values(lhs, rhs, env, backend, digits)
-    if not any(gaps.reshape(-1)) and not sentinel:
+    if not any(gaps.reshape(-1)) and not sentinel and digits >= needed:
         return Decision("equal", 0.0, (0, 0), lv, rv, digits)
     if roundoff and not sentinel:
         with mpmath.workdps(digits):
             entry = _largest(gaps)
             error = _relative(lv, rv, gaps, entry)
-            top = max(max(abs(x) for x in lv.reshape(-1)), max(abs(x) for x in rv.reshape(-1)), mpmath.mpf(scale))
+            top = max(max(abs(x) for x in lv.reshape(-1)), max(abs(x) for x in rv.reshape(-1)), scale)
             if gaps[entry] <= top * mpmath.mpf(10) ** (ROUNDOFF - digits):
                 return Decision("equal", error, entry, lv, rv, digits)
     shrinks = 0
@@ -185,18 +218,18 @@ def decide(lhs: E.Expr, rhs: E.Expr, env: Env, backend, digits: int = DIGITS, se
             entry = _largest(high)
             top_low, top_high = max(gaps.reshape(-1)), high[entry]
             half = mpmath.mpf(10) ** -(digits // 2)
-            if not top_high and not top_low:
+            if not top_high and not top_low and more >= needed:
                 return Decision("equal", 0.0, entry, hv, hr, more)
             # the same at both precisions: real, unless it is below what this precision resolves next to
             # the largest value in play (a term absorbed identically at both: 1 - sigmoid(1e40) is 0 at
-            # any precision, e^(-1e40) is not)
-            resolved = top_high > max(abs(hv[entry]), abs(hr[entry]), mpmath.mpf(scale)) * \
+            # any precision, e^(-1e40) is not; X + e^(e^8.5) - e^(e^8.5) loses X below 2134 digits)
+            resolved = top_high > max(abs(hv[entry]), abs(hr[entry]), scale) * \
                 mpmath.mpf(10) ** (ROUNDOFF - more)
             if top_high and resolved and abs(top_high - gaps[entry]) <= top_high * half:
                 return Decision("differs", _relative(hv, hr, high, entry), entry, hv, hr, more)
             if top_low and top_high <= top_low * half:  # shrank with the precision
                 shrinks += 1
-                if shrinks == 2 or not top_high:
+                if (shrinks >= 2 or not top_high) and more >= needed:
                     return Decision("equal", _relative(hv, hr, high, entry), entry, hv, hr, more)
             else:
                 shrinks = 0
@@ -237,6 +270,7 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
     used = [named_sizes(s) for s in sizes_list]
     kinked = kinked_nodes([lhs, rhs])
     sides: set = set()
+    avoided: set = set()
     for sizes in sizes_list:
         configs, how_many = (configurations(discrete, sizes, rng, CROSS_CHECK_CONFIGURATIONS, CROSS_CHECK_CONFIGURATIONS)
                              if cross_check else configurations(discrete, sizes, rng))
@@ -252,6 +286,7 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
                     raise
                 outside += 1  # this configuration puts a function's argument on a kink or outside its domain
                 continue
+            avoided |= env.avoided
             if kinked and not cross_check:
                 sides |= kink_sides(kinked, [lhs, rhs], env)
             if i not in exact_at and screen(lhs, rhs, env)[0]:
@@ -276,9 +311,12 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
                 return _failure(lhs, rhs, d, env, sizes, seed, used, count, explain, what, backend)
         covered += len(checked)
     # A claim with relu, step or abs is piecewise: random points decide it only on the pieces they
-    # visit.  Every side of every kink must have been visited; missing ones are looked for farther out.
-    missing = {(id(n), k, side) for n in kinked if _reaches_far(n.a) for k in n.fn.kinks
-               for side in ("below", "above")} - sides
+    # visit.  Every side of every kink must have been visited; missing ones are looked for farther out
+    # and nearer in (relu(X - 10), relu(1e-6 - X*X)).  Only an argument of discrete symbols whose every
+    # configuration was checked has no side left to find.
+    enumerated = covered == total
+    missing = {(id(n), k, side) for n in kinked if not (enumerated and _enumerated(n.a, discrete))
+               for k in n.fn.kinks for side in ("below", "above")} - sides
     for scale in KINK_SEARCH_SCALES if missing and not cross_check else ():
         try:
             env = draw([lhs, rhs], sizes_list[0], rng, scale=scale)
@@ -308,23 +346,44 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
             detail += f"; every configuration of {names} ({total}){how}"
         else:
             detail += f"; {covered} of {total} configurations of {names}{how}"
-            if outside:
-                detail += f" ({outside} outside the functions' domains or on a kink)"
     unreached = sorted({f"{n.fn.name}({to_text(n.a)}) never {side} {k:g}" for n in kinked for k in n.fn.kinks
                         for side in ("below", "above") if (id(n), k, side) in missing})
     if unreached and not cross_check:
-        detail += "; not visited (values scaled up to 1e6 tried): " + "; ".join(unreached)
+        detail += "; not visited (values scaled from 1e-6 to 1e6 tried): " + "; ".join(unreached)
+    settled = (lambda e: enumerated and _enumerated(e, discrete))  # every configuration checked
+    pieces = [] if cross_check else _pieces(lhs, rhs, [n for n in kinked if not settled(n.a)], settled)
+    if pieces:
+        detail += "; " + pieces[0]
+    # draws that hit a kink or tie exactly were drawn again: that set has positive probability, and
+    # the claim was decided only off it (both for the points and for a proof, which assumes no ties)
+    edges = [f"{what} (exact, with positive probability: drawn again)" for what in sorted(avoided)]
+    if outside:
+        edges.append(f"{outside} configurations of {', '.join(sorted(discrete))} on a kink, a tie or outside a domain")
+    if edges:
+        detail += "; decided only off " + "; ".join(edges)
     stage = Stage("exact", "holds", used, count, digits, worst, detail)
     stage.configurations = (covered, total) if discrete else None
-    stage.unvisited = unreached if not cross_check else []
+    stage.unvisited = (unreached if not cross_check else []) + pieces + edges
     return stage
 
 
-def _reaches_far(e: E.Expr) -> bool:
-    """Whether e depends on a symbol whose domain is a cone (reals, positive entries...): only there can
-    a piece of a piecewise claim lie beyond where random points go (relu(X - 10)); over bounded or
-    enumerated domains the points already cover it."""
-    return any(sampler_for(name, s.assume).scalable for name, s in E.symbols_of(e).items())
+def _enumerated(e: E.Expr, discrete: dict) -> bool:
+    """Whether e depends on discrete symbols only (their every configuration then shows every side)."""
+    return all(name in discrete for name in E.symbols_of(e))
+
+
+def _pieces(lhs, rhs, kinked, settled) -> list[str]:
+    """Why visiting both sides of every kink does not visit every piece, if it does not: kinks of
+    different arguments cut the space into pieces that can be thin (step(X) against step(X - 0.001)
+    differ only on 0 < X < 0.001, which no side count sees, and draws keep off kinks by a margin), and
+    a max or min is piecewise in which entry is largest.  One argument, one family of pieces."""
+    arguments = sorted({to_text(n.a) for n in kinked})
+    extremes = sorted({f"{n.which}({to_text(n.a)})" for e in (lhs, rhs) for n in E.walk(e)
+                       if isinstance(n, (E.Extreme, E.ExtremeMask)) and not settled(n.a)})
+    if len(arguments) <= 1 and not extremes:
+        return []
+    where = "; ".join([f"kinks of {a}" for a in arguments] + [f"where {x} switches entry" for x in extremes])
+    return [f"piecewise ({where}): random points decide only the pieces they visit"]
 
 
 def _failure(lhs, rhs, d: Decision, env, sizes, seed, used, count, explain, what, backend) -> Stage:

@@ -77,13 +77,23 @@ class ElementwiseFunction:
         if self.domain not in DOMAINS:
             raise ValueError(f"{self.name}: unknown domain {self.domain!r}")
 
+    def _derivative(self, order: int) -> sympy.Expr:
+        # the exact definition, or its derivative by sympy.diff (cached); a Dirac delta (sign′ in abs″)
+        # is zero wherever the samplers let an argument be: away from the kinks
+        key = ("expr", order)
+        if key not in self._mp:
+            self._mp[key] = sympy.diff(self.exact(_x), _x, order).replace(sympy.DiracDelta, lambda *args: 0)
+        return self._mp[key]
+
     def _compiled(self, order: int) -> Callable:
-        # the exact definition, or its derivative by sympy.diff, compiled for mpmath (cached); a Dirac
-        # delta (sign′ in abs″) is zero wherever the samplers let an argument be: away from the kinks
+        # compiled for mpmath (cached)
         if order not in self._mp:
-            derivative = sympy.diff(self.exact(_x), _x, order).replace(sympy.DiracDelta, lambda *args: 0)
-            self._mp[order] = sympy.lambdify(_x, derivative, "mpmath")
+            self._mp[order] = sympy.lambdify(_x, self._derivative(order), "mpmath")
         return self._mp[order]
+
+    def vanishes(self, order: int) -> bool:
+        """Whether the ``order``-th derivative is identically zero (relu'', step'), as SymPy writes it."""
+        return self._derivative(order) == 0
 
     @property
     def mpmath(self) -> Callable:
@@ -125,6 +135,13 @@ class ElementwiseFunction:
             return False
         return not kinks or all(not arg.size or np.min(np.abs(arg - k) / (1.0 + np.abs(arg))) >= KINK_MARGIN
                                 for k in self.kinks)
+
+    def exactly_on_edge(self, arg: np.ndarray) -> bool:
+        """Whether an argument sits exactly on a kink or on the domain's boundary: random draws of
+        continuous values never do, so where one does it does with positive probability (relu's zeros
+        fed to step), and the points that avoid it no longer stand for the whole domain."""
+        low = DOMAINS[self.domain]
+        return bool(any(np.any(arg == k) for k in self.kinks) or (low is not None and np.any(arg == low)))
 
 
 def _sigmoid_np(x):
@@ -261,6 +278,9 @@ class GenericFunction:
 
     def derivative_mpmath_call(self, arg, params):
         return self.prime.mpmath_call(arg, params)
+
+    def vanishes(self, order: int) -> bool:
+        return False  # a family with random coefficients: no derivative is zero
 
     @staticmethod
     def sample_parameters(rng: np.random.Generator) -> tuple[float, ...]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import expr as E
 from .assumptions import sampler_for
-from .evaluate import FLOAT, WATCHED_NODES, Env, EvaluationError, at_sizes, evaluate
+from .evaluate import FLOAT, WATCHED_NODES, Env, EvaluationError, Ties, at_sizes, evaluate
 from .functions import generic
 
 __all__ = ["claim_rng", "draw", "to_mp", "discrepancy", "concrete_shape", "NoInstance"]
@@ -96,6 +96,12 @@ def _acceptable(watch, kinks: bool) -> bool:
     return all(watcher.admits(np.asarray(arg, dtype=float), kinks) for watcher, arg in watch)
 
 
+def _on_edge(watch) -> set:
+    """The watchers whose arguments sit exactly on a kink, tie or domain edge (see exactly_on_edge)."""
+    return {f"ties of {w.name}" if isinstance(w, Ties) else f"{w.name} on a kink or domain edge" for w, arg in watch
+            if getattr(w, "exactly_on_edge", None) and w.exactly_on_edge(np.asarray(arg, dtype=float))}
+
+
 def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None, scale: float = 1.0) -> Env:
     """A float64 instance for ``exprs`` at ``sizes``.  ``fixed`` gives some symbols their values
     (a configuration of the discrete symbols being enumerated); the others are drawn, and redrawn
@@ -105,6 +111,7 @@ def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None
     symbols = E.symbols_of(*exprs)
     roots = watched_roots(exprs) if _needs_watch(exprs) else []
     fixed = fixed or {}
+    avoided: set = set()
     for _ in range(MAX_TRIES):
         values = {}
         for name, s in symbols.items():
@@ -125,10 +132,13 @@ def draw(exprs, sizes: dict, rng: np.random.Generator, fixed: dict | None = None
                     value = evaluate(root, env, WATCHING, watch)
                     if not np.all(np.isfinite(value)):
                         raise EvaluationError("not finite")
-                    acceptable = acceptable and _acceptable(watch, kinks=differentiated)
+                    if not _acceptable(watch, kinks=differentiated):
+                        acceptable = False
+                        avoided |= _on_edge(watch)
         except (EvaluationError, ValueError, ZeroDivisionError, FloatingPointError):
             continue
         if acceptable:
+            env.avoided = frozenset(avoided)
             return env
     raise NoInstance("no instance found away from kinks and inside the domains of "
                      + ", ".join(sorted({fn.name for fn, _ in watch})) if watch else

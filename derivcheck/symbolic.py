@@ -455,16 +455,30 @@ _MASK_FACTS = {None: frozenset({"idempotent"}), 0: frozenset({"idempotent", "col
                1: frozenset({"idempotent", "rows_sum_to_one"})}
 
 
+def _ties_have_measure_zero(a: E.Expr) -> bool:
+    """Whether ties among a's entries are a null set, so that a mask with one 1 per line holds almost
+    everywhere: not when a passes through the flat piece of a kinked function or another max (relu's
+    zeros tie with positive probability).  Ties that come from discrete values (a binary row [1, 1, 0])
+    or structure (X @ ones(n, n)) are met by the cross-check's draws, which then withdraw the proof
+    (exact.exact_stage, check._compare)."""
+    return not any(isinstance(node, E.Apply) and node.fn.kinks or isinstance(node, (E.Extreme, E.ExtremeMask))
+                   for node in E.walk(a))
+
+
 def _mask(e, r, c, ctx):
     """The entry (r, c) of the 0/1 mask of where e.a attains its max (min): one 1 per row, per column or
-    in all, which are facts of the atom's key (off ties, where the samplers keep the arguments)."""
+    in all, facts of the atom's key where ties are a null set (the samplers keep off them); elsewhere
+    only that it is 0/1."""
     key = f"{e.which}_mask[{e.axis}]({_key(e.a, ctx)})"
-    ctx.facts.setdefault(key, _MASK_FACTS[e.axis])
+    ctx.facts.setdefault(key, _MASK_FACTS[e.axis] if _ties_have_measure_zero(e.a) else _MASK_FACTS[None])
     return [Term(sympy.Integer(1), {}, ctx.atom(key, *_slots(e.a, r, c)))]
 
 
 def _extreme_terms(inner, e, r, c, ctx):
-    """max(A)[r, c] = Σ_k M[r, k] A[r, k] over the reduced axes, M the mask; ``inner`` builds A (or dA)."""
+    """max(A)[r, c] = Σ_k M[r, k] A[r, k] over the reduced axes, M the mask; ``inner`` builds A (or dA).
+    Off ties only: where they have positive probability the sum counts a tied max more than once."""
+    if not _ties_have_measure_zero(e.a):
+        raise Unsupported(f"{e.which} of an argument whose entries tie with positive probability")
     (sr, sc), dummies = _summed(e.a, {None: (0, 1), 0: (0,), 1: (1,)}[e.axis], ctx)
     rows, cols = E.shape(e.a)
     p, q = sr or _pin(rows, r), sc or _pin(cols, c)
