@@ -49,7 +49,11 @@ KINK_SEARCH_SCALES = (1, 1, 1, 10, 0.1, 100, 0.01, 1e3, 1e-3, 1e4, 1e-6, 1e6)  #
 CROSS_CHECK_CONFIGURATIONS = 4  # configurations of discrete symbols screened after a proof, per assignment: the extremes
 ROUNDOFF = 10  # digits of a working precision that round-off may take (decide's ``roundoff``)
 SIZE_POOL = (2, 3, 4, 5, 6, 7)
-EXACT_SIZE_LIMIT = 64  # a larger fixed size is left to the float64 stage (with rigorous error bounds)
+#: multiply-adds of the largest matrix product (or entries of the largest value) the exact stage takes on;
+#: beyond it (fixed sizes such as 1000 × 1000) the float64 stage decides, with rigorous error bounds.
+#: The work, not the largest size: X + e^-81 = X at a 65 × 2 X is cheap to decide exactly, and float64
+#: cannot see e^-81 next to 1
+EXACT_WORK_LIMIT = 64 ** 3
 
 
 def working_digits(*exprs) -> int:
@@ -258,11 +262,11 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
     discrete = discrete_symbols([lhs, rhs])
     cost = (lambda sizes: configuration_count(discrete, sizes)) if discrete else None
     sizes_list = size_assignments(dims, relations, SIZE_POOL, assignments, sizes_rng(seed, dims), cost=cost)
-    largest = max((concrete_shape(s, sizes)[i] for sizes in sizes_list for s in E.symbols_of(lhs, rhs).values()
-                   for i in (0, 1)), default=1)
-    if largest > EXACT_SIZE_LIMIT:  # fixed sizes: 50-digit products of such matrices take minutes
+    work = max(_work((lhs, rhs), sizes) for sizes in sizes_list)
+    if work > EXACT_WORK_LIMIT:  # fixed sizes: 50-digit products of such matrices take minutes
         return Stage("exact", "skipped", [named_sizes(s) for s in sizes_list], 0, 0, 0.0,
-                     f"a fixed size of {largest} is beyond the exact stage's {EXACT_SIZE_LIMIT}")
+                     f"fixed sizes whose largest product or value takes {work} operations per evaluation, "
+                     f"beyond the exact stage's {EXACT_WORK_LIMIT} (64 × 64 × 64)")
     backend = {"forward": forward_backend, "sympy": lambda: symbolic_backend({} if cache is None else cache)}[method]()
     label = {"forward": "forward-mode differentiation", "sympy": "sympy.diff"}[method]
     digits = working_digits(lhs, rhs, *(explain or ()))
@@ -365,6 +369,21 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
     stage.configurations = (covered, total) if discrete else None
     stage.unvisited = (unreached if not cross_check else []) + pieces + edges
     return stage
+
+
+def _work(exprs, sizes: dict) -> int:
+    """The largest number of scalar operations one node takes at these sizes: entries of its value,
+    times the inner size for a matrix product."""
+    worst = 1
+    for e in exprs:
+        for node in E.walk(e):
+            try:
+                rows, cols = concrete_shape(node, sizes)
+                inner = concrete_shape(node.a, sizes)[1] if isinstance(node, E.MatMul) else 1
+            except (E.ShapeError, TypeError, ValueError):
+                continue
+            worst = max(worst, rows * cols * inner)
+    return worst
 
 
 def _enumerated(e: E.Expr, discrete: dict) -> bool:

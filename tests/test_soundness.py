@@ -622,3 +622,13 @@ def test_a_sum_that_needs_more_digits_than_the_ladder_is_not_refuted(tmp_path):
     assert check(claim).verdict.status == "proved"
     v = check(claim, limits=Limits(symbolic=False)).verdict
     assert v.status in (*HOLDS, "inconclusive") and not v.alarm, (v.status, v.reason)
+
+
+def test_a_fixed_size_just_past_64_is_still_decided_exactly(tmp_path):
+    """X + e^-81 = X at a 65 x 2 X was confirmed ('identical in float64'): the exact stage was skipped
+    for any size above 64, and e^-81 vanishes next to 1 in float64.  The limit is now the work (the
+    largest product or value), which a 65 x 2 matrix is far from."""
+    text = ('[symbols]\nX = [65, 2]\n[[claim]]\nid = "c"\nkind = "identity"\n'
+            'lhs = "X + exp(-81)"\nrhs = "X"\n')
+    v = check(_claims(tmp_path, text)["c"]).verdict
+    assert v.status == "refuted" and not v.alarm, (v.status, v.reason)
