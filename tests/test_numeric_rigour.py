@@ -77,9 +77,12 @@ def test_a_large_right_gradient_is_confirmed_within_rigorous_bounds():
     size = 300
     X, W = matrix("X", size, size), matrix("W", size, size)
     f = sum(tanh(X @ W))
-    v = check(gradient("big.right", f, W, X.T @ (1 - tanh(X @ W) ** 2)), limits=Limits(exact=20.0, numeric=20.0))
+    claim = gradient("big.right", f, W, X.T @ (1 - tanh(X @ W) ** 2))
+    v = check(claim, limits=Limits(exact=20.0, numeric=20.0, symbolic=False))
     assert v.verdict.status == "confirmed"
     assert "3 within rigorous float64 error bounds" in v.verdict.reason
+    v = check(claim, limits=Limits(exact=20.0, numeric=20.0))  # with the proof, the bounds cross-check it
+    assert v.verdict.status == "proved" and "3 within rigorous float64 error bounds" in v.verdict.reason
 
 
 @pytest.mark.parametrize("inner", [0, 10 ** 9], ids=["cauchy-schwarz", "products"])
@@ -100,3 +103,12 @@ def test_both_product_bounds_enclose_the_exact_value(monkeypatch, inner):
             exact = evaluate(e, to_mp(env), forward_backend())
             for idx in np.ndindex(*exact.shape):
                 assert abs(exact[idx] - mpmath.mpf(ball.mid[idx])) <= mpmath.mpf(ball.rad[idx]), (idx, e)
+
+
+def test_a_proof_at_sizes_beyond_the_exact_stage_is_cross_checked_in_float64(tmp_path):
+    """(X W)ᵀ = Wᵀ Xᵀ at 300 x 300 was proved by the normal form but ended 'confirmed': a proof counted
+    only with the exact cross-check, which such sizes skip.  The float64 stage, with rigorous bounds,
+    is the cross-check there."""
+    X, W = matrix("X", 300, 300), matrix("W", 300, 300)
+    v = check(identity("big.transpose", (X @ W).T, W.T @ X.T)).verdict
+    assert v.status == "proved" and "exact stage skipped" in v.reason, (v.status, v.reason)
