@@ -28,7 +28,15 @@ class StageTimeout(BaseException):
 _deadlines: list[float] = []  # monotonic deadlines of the open blocks, innermost last
 
 
+#: seconds after which an expired deadline fires again, should its StageTimeout have been lost
+REFIRE = 0.05
+
+
 def _expire(signum, frame):
+    # A signal handler's exception raised inside a garbage-collector callback or a __del__ is printed
+    # ("Exception ignored in ...") and dropped, and the block would run on without a limit: fire again
+    # until one gets through (time_limit's exit re-arms the outer deadline or disarms the timer).
+    signal.setitimer(signal.ITIMER_REAL, REFIRE)
     raise StageTimeout()
 
 

@@ -221,3 +221,15 @@ def test_pinned_disagreements_stay_fixed(claim: Claim):
     assert out.truth is not None, out.undecided
     assert out.truth == (claim.expect == "holds"), "the pinned expectation disagrees with the reference"
     assert not out.findings, out.reproducer()
+
+
+def test_the_reference_sees_a_real_negative_eigenvalue_through_round_off():
+    """mpmath.eig leaves -0.167 with an imaginary part of round-off; the reference took it as complex,
+    computed a non-principal square root and called sqrtm(A)² = A false (see the pinned
+    sqrtm-real-eigenvalue.toml)."""
+    a = np.array([[0.5790843963623047, 2.6915159225463867, -0.8745079040527344],
+                  [-0.8698892593383789, -0.0069980621337890625, -0.545567512512207],
+                  [1.3935298919677734, -0.8839139938354492, 1.0045766830444336]])
+    with mpmath.workdps(200):
+        with pytest.raises(reference.OutsideDomain):
+            reference._matrix_function("sqrtm", np.vectorize(mpmath.mpf, otypes=[object])(a))

@@ -24,6 +24,7 @@ __all__ = ["Tally", "run_chunk", "campaign"]
 
 CHUNK = 40  # cases per Hypothesis run
 SHRINK_SECONDS = 90.0  # past this a shrink stops improving and the best so far is kept
+LATE_SECONDS = 3 * SHRINK_SECONDS  # past the deadline, the longest a running chunk is waited for
 
 
 @dataclass
@@ -151,6 +152,11 @@ def campaign(minutes: float, first_seed: int = 0, jobs: int = 1, depth: int = 3,
             if not running:
                 break
             done = [r for r in running if r.ready()]
+            if not done and time.time() > deadline + LATE_SECONDS:
+                # a worker that died mid-chunk never reports, and waiting for it would hang the campaign
+                # with its findings unsaved: count the lost chunks and end (the pool is terminated)
+                total.counts[("harness error", "chunk lost (a worker died or hung)")] += len(running)
+                break
             if not done:
                 time.sleep(0.2)
                 continue
