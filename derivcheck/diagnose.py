@@ -116,27 +116,8 @@ def _readback(e: E.Expr, scope: Scope):
 # ---------------------------------------------------------------- rebuilding expressions
 
 
-def _rebuild(e: E.Expr, change, memo: dict, into_defined: bool) -> E.Expr:
-    """``e`` with ``change(node)`` applied bottom-up (None keeps a node); shared nodes stay shared."""
-    if id(e) in memo:
-        return memo[id(e)]
-    out = change(e)
-    if out is None:
-        if isinstance(e, E.Defined) and not into_defined:
-            out = e
-        else:
-            fields = {}
-            for f in dataclasses.fields(e):
-                v = getattr(e, f.name)
-                if isinstance(v, E.Expr):
-                    fields[f.name] = _rebuild(v, change, memo, into_defined)
-            out = dataclasses.replace(e, **fields) if any(fields[k] is not getattr(e, k) for k in fields) else e
-    memo[id(e)] = out
-    return out
-
-
 def _replace_node(e: E.Expr, target: E.Expr, new: E.Expr) -> E.Expr:
-    return _rebuild(e, lambda n: new if n is target else None, {}, into_defined=False)
+    return E.rebuild(e, lambda n: new if n is target else None, into_defined=False)
 
 
 def _top_nodes(e: E.Expr):
@@ -272,7 +253,7 @@ def _with_assumption(exprs, name: str, assumption: str):
             return dataclasses.replace(n, assume=frozenset(n.assume | {assumption}))
         return None
 
-    return [_rebuild(e, change, memo, into_defined=True) for e in exprs]
+    return [E.rebuild(e, change, into_defined=True, memo=memo) for e in exprs]
 
 
 def _assumption(c, t, relations, seed):

@@ -16,6 +16,7 @@ the verdict ``ill_formed``.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Iterator, Union
@@ -383,6 +384,26 @@ def fold(e: Expr, combine, memo: dict | None = None):
         stack.append((node, True))
         stack.extend((k, False) for k in kids if id(k) not in memo)
     return memo[id(e)]
+
+
+def rebuild(e: Expr, change, into_defined: bool = True, memo: dict | None = None) -> Expr:
+    """``e`` with ``change(node)`` applied top-down: each node is offered to ``change`` before its
+    children, and kept (its children rebuilt) when it returns None.  Shared nodes stay shared, and
+    named definitions are entered only with ``into_defined`` (a changed body keeps its name).  ``memo``
+    may be shared by the trees of one claim, so a node they share is rebuilt once."""
+    memo = {} if memo is None else memo
+    if id(e) in memo:
+        return memo[id(e)]
+    out = change(e)
+    if out is None:
+        if isinstance(e, Defined) and not into_defined:
+            out = e
+        else:
+            fields = {f.name: rebuild(v, change, into_defined, memo) for f in dataclasses.fields(e)
+                      if isinstance(v := getattr(e, f.name), Expr)}
+            out = dataclasses.replace(e, **fields) if any(fields[k] is not getattr(e, k) for k in fields) else e
+    memo[id(e)] = out
+    return out
 
 
 def symbols_of(*exprs: Expr) -> dict[str, Symbol]:

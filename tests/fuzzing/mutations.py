@@ -12,38 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 
-import sympy
 
-import derivcheck as dc
 from derivcheck import expr as E
 
 from .expressions import ONE, Ctx, function, m
 
-__all__ = ["MUTATIONS", "mutate_expr", "rebuild", "drop_assumption"]
-
-
-def rebuild(e: E.Expr, change, memo: dict, into_defined: bool) -> E.Expr:
-    """``e`` with ``change(node)`` applied top-down (None keeps a node); shared nodes stay shared."""
-    if id(e) in memo:
-        return memo[id(e)]
-    out = change(e)
-    if out is None:
-        if isinstance(e, E.Defined) and not into_defined:
-            out = e
-        else:
-            fields = {}
-            for f in dataclasses.fields(e):
-                v = getattr(e, f.name)
-                if isinstance(v, E.Expr):
-                    fields[f.name] = rebuild(v, change, memo, into_defined)
-            changed = any(fields[k] is not getattr(e, k) for k in fields)
-            out = dataclasses.replace(e, **fields) if changed else e
-    memo[id(e)] = out
-    return out
+__all__ = ["MUTATIONS", "mutate_expr", "drop_assumption"]
 
 
 def _replace(e: E.Expr, target: E.Expr, new: E.Expr) -> E.Expr:
-    return rebuild(e, lambda x: new if x is target else None, {}, into_defined=False)
+    return E.rebuild(e, lambda x: new if x is target else None, into_defined=False)
 
 
 def _nodes(e: E.Expr, kind):
@@ -171,4 +149,4 @@ def drop_assumption(ctx: Ctx, exprs: list) -> tuple[str, list] | None:
     memo: dict = {}
     change = lambda x: new if isinstance(x, E.Symbol) and x.name == target.name else None  # noqa: E731
     dropped = ", ".join(sorted(target.assume - keep))
-    return f"dropped assumption ({dropped})", [rebuild(e, change, memo, into_defined=True) for e in exprs]
+    return f"dropped assumption ({dropped})", [E.rebuild(e, change, into_defined=True, memo=memo) for e in exprs]

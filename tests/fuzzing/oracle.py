@@ -39,7 +39,6 @@ from derivcheck.verdict import HOLDS
 
 from . import reference
 from .cases import Case
-from .mutations import rebuild
 from .reproduce import parse_in, to_toml
 
 __all__ = ["Finding", "Outcome", "examine", "CONFIGS", "CHECKS", "comparisons"]
@@ -179,10 +178,10 @@ def _with_assumption(claim: Claim, name: str, assumption: str) -> Claim:
             return dataclasses.replace(x, assume=frozenset(x.assume | {assumption}))
         return None
 
-    fields = {k: rebuild(getattr(claim, k), change, memo, True)
+    fields = {k: E.rebuild(getattr(claim, k), change, True, memo)
               for k in ("lhs", "rhs", "f", "wrt", "claimed", "direction") if getattr(claim, k) is not None}
     if claim.kind == "derivation":
-        fields["steps"] = tuple(rebuild(s, change, memo, True) for s in claim.steps)
+        fields["steps"] = tuple(E.rebuild(s, change, True, memo) for s in claim.steps)
     return dataclasses.replace(claim, **fields)
 
 
