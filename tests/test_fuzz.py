@@ -4,6 +4,7 @@ The generator, the reference and the oracle are in tests/fuzzing/ (the long
 campaign is benchmarks/fuzz.py).  Everything here is derandomized, so CI
 sees the same claims every run; the whole file takes well under a minute.
 """
+import time
 from pathlib import Path
 
 import mpmath
@@ -233,3 +234,21 @@ def test_the_reference_sees_a_real_negative_eigenvalue_through_round_off():
     with mpmath.workdps(200):
         with pytest.raises(reference.OutsideDomain):
             reference._matrix_function("sqrtm", np.vectorize(mpmath.mpf, otypes=[object])(a))
+
+
+def test_a_reference_that_runs_on_is_bounded(monkeypatch):
+    """The final campaign stalled: the reference computed e to millions of bits for exp of a huge
+    argument, with no time limit, in a worker the campaign waited for."""
+    from fuzzing import oracle
+
+    def spin(*args, **kwargs):
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            pass
+        raise reference.Undecided("ran 3 s unbounded")
+
+    monkeypatch.setattr(oracle, "REFERENCE_SECONDS", 0.2)
+    monkeypatch.setattr(reference, "decide", spin)
+    X = matrix("X", m, m)
+    out = examine(Case(identity("c", X + X, 2 * X), True, ("pinned",), None), seconds=5.0)
+    assert out.truth is None and "took more than" in out.undecided

@@ -19,10 +19,8 @@ For a claim the reference decides, ``examine`` runs
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
-import signal
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from derivcheck.claims import Claim
 from derivcheck.derivative import gradient as write_gradient
 from derivcheck.printing import to_text
 from derivcheck.symbolic import Unsupported, prove_equal
+from derivcheck.timelimit import StageTimeout, time_limit
 from derivcheck.verdict import HOLDS
 
 from . import reference
@@ -49,6 +48,9 @@ CONFIGS = {
     "concrete": lambda seconds: Limits(exact=seconds, numeric=seconds, symbolic=False),
 }
 PROVER_SECONDS = 10.0
+#: the reference's 200-digit evaluation is bounded too: exp of a huge argument made mpmath compute e to
+#: millions of bits, and one worker ran for minutes while the campaign waited
+REFERENCE_SECONDS = 60.0
 
 _STAGE_OF = {"proved": "prover (normal form) and its exact cross-check", "proved_at_shapes": "exact stage",
              "confirmed": "numeric stage"}
@@ -94,24 +96,6 @@ class Outcome:
         return to_toml(self.case.claim, expect=expect, comment="\n".join(lines))
 
 
-class _Timeout(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _limit(seconds: float):
-    def expire(signum, frame):
-        raise _Timeout()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _rng(seed: int, claim: Claim, salt: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32((salt + to_toml(claim)).encode())])
 
@@ -146,8 +130,9 @@ def _decide(claim: Claim, seed: int, salt: str) -> bool | None:
         if len(_DECIDED) > 10000:
             _DECIDED.clear()
         try:
-            _DECIDED[key] = reference.decide(claim, _rng(seed, claim, salt)).holds
-        except (reference.Undecided, E.ShapeError):
+            with time_limit(REFERENCE_SECONDS):
+                _DECIDED[key] = reference.decide(claim, _rng(seed, claim, salt)).holds
+        except (reference.Undecided, E.ShapeError, StageTimeout):
             _DECIDED[key] = None
     return _DECIDED[key]
 
@@ -157,8 +142,9 @@ def _point_shows_false(claim: Claim, cx, seed: int) -> bool | None:
     if cx is None or cx.params:
         return None
     try:
-        return not reference.holds_at(claim, cx.sizes, cx.values, _rng(seed, claim, "cx"))
-    except (reference.OutsideDomain, reference.Undecided):
+        with time_limit(REFERENCE_SECONDS):
+            return not reference.holds_at(claim, cx.sizes, cx.values, _rng(seed, claim, "cx"))
+    except (reference.OutsideDomain, reference.Undecided, StageTimeout):
         return None
 
 
@@ -268,9 +254,9 @@ def _prove(out: Outcome, seed: int) -> None:
     results = []
     for label, claimed, truth in comparisons(claim):
         try:
-            with _limit(PROVER_SECONDS):
+            with time_limit(PROVER_SECONDS):
                 equal = prove_equal(claimed, truth)
-        except _Timeout:
+        except StageTimeout:
             results.append("timeout")
             continue
         except Unsupported:
@@ -295,10 +281,13 @@ def _writer(out: Outcome, seed: int) -> None:
         out.writer = "n/a"
         return
     try:
-        with _limit(PROVER_SECONDS):
+        with time_limit(PROVER_SECONDS):
             g = write_gradient(claim.f, claim.wrt)
     except (NotImplementedError, Unsupported):
         out.writer = "unsupported"
+        return
+    except StageTimeout:
+        out.writer = "timeout"
         return
     except Exception as exc:
         out.writer = "error"
@@ -322,13 +311,16 @@ def examine(case: Case, seed: int = 0, seconds: float = 10.0, configs=tuple(CONF
     claim = case.claim
     start = time.perf_counter()
     try:
-        truth = reference.decide(claim, _rng(seed, claim, "decide"))
+        with time_limit(REFERENCE_SECONDS):
+            truth = reference.decide(claim, _rng(seed, claim, "decide"))
         out.truth, out.reference = truth.holds, truth.where
     except reference.Unsatisfiable as exc:
         out.undecided = f"unsatisfiable: {exc}"
         _empty_domain(out, seed, seconds, configs)
     except reference.Undecided as exc:
         out.undecided = str(exc)
+    except StageTimeout:
+        out.undecided = f"the reference took more than {REFERENCE_SECONDS:g} s"
     out.seconds["reference"] = time.perf_counter() - start
     if out.truth is None:
         return out
