@@ -199,7 +199,7 @@ def _compare(c: Comparison, relations, seed: int, claim_id: str, path: tuple, li
                              "exact check found a counterexample; please report this claim")
             verdict.reason = f"{verdict.alarm}. {verdict.reason}"
         return verdict
-    if proved and exact.status == "holds" and (exact.points == 0 or exact.unvisited):
+    if proved and exact.status in ("holds", "unresolved") and (exact.points == 0 or exact.unvisited):
         # the cross-check decided no point, or only points off exact ties and kinks, which the proof's
         # rules assume away: the exact stage decides (and says what it covered)
         exact = _run_stage(exact_stage, "exact", limits.exact, *c.exact, relations,

@@ -343,6 +343,10 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
     if unresolved:
         return Stage("exact", "unresolved", used, count, digits, worst,
                      f"{unresolved} points where the difference did not settle up to {MAX_DIGITS} digits")
+    if count == 0:  # nothing was compared: no evidence either way
+        return Stage("exact", "unresolved", used, 0, digits, 0.0,
+                     f"no point decided: all {total} configurations of {', '.join(sorted(discrete))} sit on a "
+                     "kink, a tie or outside a domain" if discrete else "no point decided")
     if discrete:
         names = ", ".join(sorted(discrete))
         how = " (screened in float64, suspicions decided exactly)" if cross_check else ""

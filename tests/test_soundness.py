@@ -632,3 +632,12 @@ def test_a_fixed_size_just_past_64_is_still_decided_exactly(tmp_path):
             'lhs = "X + exp(-81)"\nrhs = "X"\n')
     v = check(_claims(tmp_path, text)["c"]).verdict
     assert v.status == "refuted" and not v.alarm, (v.status, v.reason)
+
+
+def test_a_claim_no_point_could_decide_is_not_confirmed(tmp_path):
+    """Every configuration of a binary Y ties in max_mask(Y - Y): no point was compared, and the claim
+    was 'confirmed on 0 of 128 configurations'."""
+    text = ('dims = ["m", "n"]\n[symbols]\nY = ["m", "n"]\n[assume]\nY = "binary"\n[[claim]]\nid = "c"\n'
+            'kind = "identity"\nlhs = "sum(max_mask(Y - Y, 1), 1)"\nrhs = "ones(m, 1)"\n')
+    v = check(_claims(tmp_path, text)["c"]).verdict
+    assert v.status == "inconclusive" and "no point decided" in v.reason, (v.status, v.reason)
