@@ -12,9 +12,10 @@ our own (``DOMAINS``): discrete symbols (binary, one-hot rows/columns,
 permutations) are enumerated exhaustively at every size assignment;
 continuous ones are drawn as dyadic rationals, which are exact at any
 precision, so rows summing to one sum to exactly one.  A point where a
-function leaves its domain (log or sqrt of a non-positive number, a kink of
-relu/step/abs, a singular matrix) is outside the claim's domain and is
-skipped, as the checker skips it.
+function leaves its domain (log or sqrt of a non-positive number, a
+derivative across a kink of relu/step/abs, a singular matrix) is outside the
+claim's domain and is skipped, as the checker skips it; a kink's own value
+(relu(0) = 0) is a value.
 
 A difference is zero when it is zero: one that is not below 10^-(DIGITS-80)
 relative is re-evaluated at ``RECHECK_DIGITS`` at the very same point, and
@@ -61,7 +62,10 @@ class Unsatisfiable(Undecided):
 # ---------------------------------------------------------------- scalar functions
 
 def _kink(x):
-    if abs(x) < KINK_MARGIN:
+    # exactly on the kink is a value like any other (relu(0) = step(0) = abs(0) = 0, as derivcheck
+    # defines them): it happens structurally (step(relu(a)) for every a < 0), and the differences of a
+    # derivative across a kink land near it, not on it, which stays outside
+    if x != 0 and abs(x) < KINK_MARGIN:
         raise OutsideDomain("at a kink")
     return x
 
