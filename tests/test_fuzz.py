@@ -252,3 +252,18 @@ def test_a_reference_that_runs_on_is_bounded(monkeypatch):
     X = matrix("X", m, m)
     out = examine(Case(identity("c", X + X, 2 * X), True, ("pinned",), None), seconds=5.0)
     assert out.truth is None and "took more than" in out.undecided
+
+
+def test_the_reference_does_not_call_a_saturated_normal_cdf_false(tmp_path):
+    """Final campaign: Φ(1e20 · n · softmax(a)) is 1 at any precision, so the reference's difference
+    quotient was 0 against φ's 10^(-2e39) and this true Jacobian (the chain rule) was called false,
+    derivcheck's proof a FALSE HOLD.  erf and Φ now saturate like sigmoid: the reference is undecided."""
+    text = ('dims = ["n"]\n[symbols]\na = [1, 2]\n[[claim]]\nid = "c"\nkind = "jacobian"\n'
+            'f = "normal_cdf(100000000000000000000 * (n * softmax(a)))"\nwrt = "a"\n'
+            'claimed = "diag(normal_pdf(softmax(a) * n * 100000000000000000000)) @ (100000000000000000000 * '
+            'eye(2) @ (n * eye(2) @ (diag(softmax(a)) - softmax(a).T @ softmax(a))))"\n')
+    claim = load(text)[0]
+    try:
+        assert reference.decide(claim, np.random.default_rng(0)).holds
+    except reference.Undecided as exc:
+        assert "saturates" in str(exc)

@@ -90,6 +90,12 @@ def _reach(x):
     return x
 
 
+def _reached(x, exponent):
+    """x, noting the exponent of its function's distance to its asymptote as _reach notes x's."""
+    _reach(exponent)
+    return x
+
+
 FUNCTIONS = {
     "sigmoid": lambda x: 1 / (1 + mpmath.exp(-_reach(x))),
     "tanh": lambda x: mpmath.tanh(_reach(x)),
@@ -104,8 +110,11 @@ FUNCTIONS = {
     "softplus": lambda x: mpmath.log(1 + mpmath.exp(_reach(x))),
     "log1p": lambda x: mpmath.log(_domain(1 + x)),
     "expm1": lambda x: mpmath.exp(_reach(x)) - 1,
-    "erf": mpmath.erf,
-    "normal_cdf": lambda x: (1 + mpmath.erf(x / mpmath.sqrt(2))) / 2,
+    # 1 - erf(x) ~ e^(-x²) and 1 - Φ(x) ~ e^(-x²/2): they saturate for |x| near 20 and 30, not 400
+    # (Φ(1e20 x) = 1 at any precision, and its difference quotient 0 against φ's 10^(-2e39): a false
+    # 'fails' of a true Jacobian in the final campaign)
+    "erf": lambda x: mpmath.erf(_reached(x, x * x)),
+    "normal_cdf": lambda x: (1 + mpmath.erf(_reached(x, x * x / 2) / mpmath.sqrt(2))) / 2,
     "normal_pdf": lambda x: mpmath.exp(-x ** 2 / 2) / mpmath.sqrt(2 * mpmath.pi),
     "lgamma": lambda x: mpmath.loggamma(_domain(x)),
     "digamma": lambda x: mpmath.digamma(_domain(x)),
@@ -674,8 +683,9 @@ def _differs(left_fn, right_fn, pt, v) -> tuple[bool, float]:
         return False, second  # shrank with the precision: round-off
     if abs(second - first) < 0.5:
         if _BEYOND["seen"] is not None:
-            raise Undecided(f"a difference at a point where exp, sigmoid, tanh or softmax takes an argument of "
-                            f"{mpmath.nstr(_BEYOND['seen'], 3)}: beyond what 200 and 300 digits resolve")
+            raise Undecided(f"a difference at a point where exp, sigmoid, tanh, softmax, erf or normal_cdf "
+                            f"saturates (an exponent of {mpmath.nstr(_BEYOND['seen'], 3)}): beyond what 200 "
+                            "and 300 digits resolve")
         return True, relative
     raise Undecided(f"a difference that neither shrinks nor stays (10^{first:.0f} then 10^{second:.0f})")
 
