@@ -130,13 +130,6 @@ def _describe(cx: Counterexample) -> str:
             + (f" ({cx.what})" if cx.what else ""))
 
 
-def _partial(stage: Stage) -> bool:
-    """The stage checked only some configurations of its discrete symbols, or not every piece of a
-    piecewise claim."""
-    return bool(stage.unvisited) or (stage.configurations is not None
-                                     and stage.configurations[0] < stage.configurations[1])
-
-
 def _combine(exact: Stage, numeric: Stage) -> Verdict:
     stages = [exact, numeric]
     if exact.status == "fails":
@@ -147,7 +140,7 @@ def _combine(exact: Stage, numeric: Stage) -> Verdict:
                        numeric.counterexample)
     if exact.status == "holds":
         extra = f"; {numeric.detail}" if numeric.status == "holds" else f"; numeric check: {numeric.status} ({numeric.detail})"
-        if _partial(exact):  # sampled configurations or unvisited pieces: evidence, not a decision
+        if exact.partial:  # sampled configurations or unvisited pieces: evidence, not a decision
             what = (f"confirmed on {exact.configurations[0]} of {exact.configurations[1]} configurations of the "
                     "discrete symbols" if exact.configurations and exact.configurations[0] < exact.configurations[1]
                     else "confirmed where the points went")
@@ -182,38 +175,41 @@ def _prove(c: Comparison, seconds: float) -> Stage:
     return Stage("symbolic", "not shown", detail="the normal forms differ (not a disproof)")
 
 
+def _against_proof(verdict: Verdict, proof: Stage, stage: str) -> Verdict:
+    """A refuted verdict against an unwithdrawn proof: the engine and a concrete check disagree, a bug
+    said loudly."""
+    if proof.status == "holds" and verdict.status == "refuted":
+        verdict.alarm = ("INTERNAL ERROR: the symbolic normal form says equal for all dimensions, but the "
+                         f"{stage} check found a counterexample; please report this claim")
+        verdict.reason = f"{verdict.alarm}. {verdict.reason}"
+    return verdict
+
+
 def _compare(c: Comparison, relations, seed: int, claim_id: str, path: tuple, limits: Limits) -> Verdict:
     proof = _prove(c, limits.exact) if limits.symbolic else Stage("symbolic", "skipped", detail="turned off")
-    # after a proof the exact stage is a cross-check: one random point per size assignment decided exactly
-    # and every configuration of the discrete symbols screened in float64; without a proof it is the
-    # decision, at three points and every configuration
-    proved = proof.status == "holds"
-    exact = _run_stage(exact_stage, "exact", limits.exact, *c.exact, relations,
-                       claim_rng(seed, claim_id, *path, 1), seed, cache=limits.cache, explain=c.explain,
-                       what=c.what, points=1 if proved else 3, cross_check=proved)
-    if exact.status == "fails":
-        verdict = _combine(exact, Stage("numeric", "skipped", detail="the exact check already failed"))
-        verdict.stages.insert(0, proof)
-        if proof.status == "holds":  # the engine and the concrete check disagree: a bug, said loudly
-            verdict.alarm = ("INTERNAL ERROR: the symbolic normal form says equal for all dimensions, but the "
-                             "exact check found a counterexample; please report this claim")
-            verdict.reason = f"{verdict.alarm}. {verdict.reason}"
-        return verdict
-    if proved and exact.status in ("holds", "unresolved") and (exact.points == 0 or exact.unvisited):
+
+    def exact_stage_(cross_check: bool) -> Stage:
+        # after a proof the exact stage is a cross-check: one random point per size assignment decided
+        # exactly and the extreme configurations of the discrete symbols screened in float64; without a
+        # proof it is the decision, at three points and every configuration
+        return _run_stage(exact_stage, "exact", limits.exact, *c.exact, relations,
+                          claim_rng(seed, claim_id, *path, 1), seed, cache=limits.cache, explain=c.explain,
+                          what=c.what, points=1 if cross_check else 3, cross_check=cross_check)
+
+    exact = exact_stage_(cross_check=proof.status == "holds")
+    if proof.status == "holds" and exact.status in ("holds", "unresolved") and (exact.points == 0 or exact.unvisited):
         # the cross-check decided no point, or only points off exact ties and kinks, which the proof's
         # rules assume away: the exact stage decides (and says what it covered)
-        exact = _run_stage(exact_stage, "exact", limits.exact, *c.exact, relations,
-                           claim_rng(seed, claim_id, *path, 1), seed, cache=limits.cache, explain=c.explain,
-                           what=c.what, points=3)
-        proof = Stage("symbolic", "not shown", detail=f"{proof.detail}, but only off ties and kinks that the "
-                                                      "cross-check met with positive probability")
-        if exact.status == "fails":
-            verdict = _combine(exact, Stage("numeric", "skipped", detail="the exact check already failed"))
-            verdict.stages.insert(0, proof)
-            return verdict
+        proof = Stage("symbolic", "not shown", detail=f"{proof.detail}, but the cross-check decided no point or "
+                                                      "met ties or kinks with positive probability")
+        exact = exact_stage_(cross_check=False)
     elif proof.status == "holds" and exact.status in ("holds", "unresolved"):  # no contradiction
         return Verdict("proved", f"{proof.detail}; cross-check: {exact.detail} ({exact.points} points, "
                                  f"{exact.digits} digits)", [proof, exact])
+    if exact.status == "fails":
+        verdict = _combine(exact, Stage("numeric", "skipped", detail="the exact check already failed"))
+        verdict.stages.insert(0, proof)
+        return _against_proof(verdict, proof, "exact")
     numeric = _run_stage(numeric_stage, "numeric", limits.numeric, *c.numeric, relations,
                          claim_rng(seed, claim_id, *path, 2), seed, what=c.what)
     if proof.status == "holds" and exact.status == "skipped" and numeric.status == "holds":
@@ -222,11 +218,7 @@ def _compare(c: Comparison, relations, seed: int, claim_id: str, path: tuple, li
                                  f"{exact.detail})", [proof, exact, numeric])
     verdict = _combine(exact, numeric)
     verdict.stages.insert(0, proof)
-    if proof.status == "holds" and verdict.status == "refuted":  # as above: the engine is wrong somewhere
-        verdict.alarm = ("INTERNAL ERROR: the symbolic normal form says equal for all dimensions, but the "
-                         "float64 check found a counterexample; please report this claim")
-        verdict.reason = f"{verdict.alarm}. {verdict.reason}"
-    return verdict
+    return _against_proof(verdict, proof, "float64")
 
 
 def _well_formed(*exprs, relations=()) -> None:

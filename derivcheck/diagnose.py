@@ -56,16 +56,19 @@ _shape = E.shape_or_none
 def _equal(a, b, relations, seed: int, label: str) -> bool:
     """a equals b, decided as the checker decides a claim: first screened by the exact stage (a few exact
     points, the configurations of discrete symbols in float64, any suspicion decided exactly); what passes
-    is then proved for all dimensions by the normal form, or else decided in full by the exact stage."""
+    is then proved for all dimensions by the normal form, or else decided in full by the exact stage
+    (all of it: a stage that covered only some configurations or pieces does not show a repair)."""
     if _shape(a) is None or _shape(a) != _shape(b):
         return False
     rng = claim_rng(seed, f"diagnosis: {label}")
     try:
-        if exact_stage(a, b, relations, rng, seed, points=2, cross_check=True).status != "holds":
+        screen = exact_stage(a, b, relations, rng, seed, points=2, cross_check=True)
+        if screen.status != "holds":
             return False
-        if _proved(a, b):
+        if screen.points and not screen.unvisited and _proved(a, b):  # as check._compare trusts a proof
             return True
-        return exact_stage(a, b, relations, rng, seed, points=2).status == "holds"
+        stage = exact_stage(a, b, relations, rng, seed, points=2)
+        return stage.status == "holds" and not stage.partial  # a repair is shown only where it was decided
     except Exception:  # a repair that cannot be evaluated is simply not the diagnosis
         return False
 

@@ -32,7 +32,7 @@ import numpy as np
 import sympy
 
 from . import expr as E
-from .assumptions import sampler_for, size_assignments
+from .assumptions import size_assignments
 from .evaluate import Env, evaluate
 from .forward import forward_backend
 from .instances import (NoInstance, as_lists, concrete_shape, configuration_count, configurations, discrete_symbols,
@@ -273,9 +273,9 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
     worst, count, covered, total, outside, unresolved = 0.0, 0, 0, 0, 0, 0
     used = [named_sizes(s) for s in sizes_list]
     kinked = kinked_nodes([lhs, rhs])
-    sides: set = set()
+    visits: dict = {}  # (assignment, configuration) -> [sizes, configuration, kink sides its points took]
     avoided: set = set()
-    for sizes in sizes_list:
+    for j, sizes in enumerate(sizes_list):
         configs, how_many = (configurations(discrete, sizes, rng, CROSS_CHECK_CONFIGURATIONS, CROSS_CHECK_CONFIGURATIONS)
                              if cross_check else configurations(discrete, sizes, rng))
         total += how_many
@@ -292,7 +292,7 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
                 continue
             avoided |= env.avoided
             if kinked and not cross_check:
-                sides |= kink_sides(kinked, [lhs, rhs], env)
+                visits.setdefault((j, id(fixed)), [sizes, fixed, set()])[2].update(kink_sides(kinked, [lhs, rhs], env))
             if i not in exact_at and screen(lhs, rhs, env)[0]:
                 checked.add(id(fixed))
                 continue
@@ -315,29 +315,36 @@ def exact_stage(lhs: E.Expr, rhs: E.Expr, relations, rng: np.random.Generator, s
                 return _failure(lhs, rhs, d, env, sizes, seed, used, count, explain, what, backend)
         covered += len(checked)
     # A claim with relu, step or abs is piecewise: random points decide it only on the pieces they
-    # visit.  Every side of every kink must have been visited; missing ones are looked for farther out
-    # and nearer in (relu(X - 10), relu(1e-6 - X*X)).  Only an argument of discrete symbols whose every
+    # visit.  Every side of every kink must have been visited, at every size assignment and with every
+    # configuration of the discrete symbols (relu(a) * b = a * b for a binary b fails only where a < 0
+    # and b = 1: a < 0 seen with b = 0 is not enough); missing ones are looked for farther out and nearer
+    # in (relu(X - 10), relu(1e-6 - X*X)).  Only an argument of discrete symbols whose every
     # configuration was checked has no side left to find.
     enumerated = covered == total
-    missing = {(id(n), k, side) for n in kinked if not (enumerated and _enumerated(n.a, discrete))
-               for k in n.fn.kinks for side in ("below", "above")} - sides
-    for scale in KINK_SEARCH_SCALES if missing and not cross_check else ():
-        try:
-            env = draw([lhs, rhs], sizes_list[0], rng, scale=scale)
-        except NoInstance:
-            continue
-        new = kink_sides(kinked, [lhs, rhs], env) & missing
-        if not new:
-            continue
-        missing -= new
-        d = decide(lhs, rhs, env, backend, digits)
-        count += 1
-        if d.status == "differs":
-            return _failure(lhs, rhs, d, env, sizes_list[0], seed, used, count, explain, what, backend)
-        if d.status == "unresolved":
-            unresolved += 1
-        if not missing:
-            break
+    wanted = {(id(n), k, side) for n in kinked if not (enumerated and _enumerated(n.a, discrete))
+              for k in n.fn.kinks for side in ("below", "above")}
+    missing: set = set()
+    for sizes, fixed, seen in visits.values():
+        left = wanted - seen
+        for scale in KINK_SEARCH_SCALES if left else ():
+            try:
+                env = draw([lhs, rhs], sizes, rng, fixed=fixed, scale=scale)
+            except NoInstance:
+                continue
+            new = kink_sides(kinked, [lhs, rhs], env) & left
+            if not new:
+                continue
+            left -= new
+            avoided |= env.avoided
+            d = decide(lhs, rhs, env, backend, digits)
+            count += 1
+            if d.status == "differs":
+                return _failure(lhs, rhs, d, env, sizes, seed, used, count, explain, what, backend)
+            if d.status == "unresolved":
+                unresolved += 1
+            if not left:
+                break
+        missing |= left
     detail = "identically equal at " + "; ".join(fmt_sizes(s) for s in sizes_list) + \
              f" (derivatives of the explicit entries by {label})"
     if unresolved:

@@ -41,9 +41,15 @@ class Stage:
     # (checked, of): configurations of the discrete symbols (binary, one-hot) the stage covered;
     # None when there are none.  Fewer than all is evidence, not a decision.
     configurations: tuple | None = None
-    # sides of kinks (relu's argument never below 0, ...) no point visited: the claim is piecewise and
-    # was not checked on those pieces, which is evidence, not a decision
+    # sides of kinks (relu's argument never below 0, ...) no point visited, pieces points need not
+    # visit, ties met: the claim was not checked there, which is evidence, not a decision
     unvisited: list = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        """Whether the stage covered only part of the claim's domain (some configurations, pieces)."""
+        return bool(self.unvisited) or (self.configurations is not None
+                                        and self.configurations[0] < self.configurations[1])
 
 
 @dataclass

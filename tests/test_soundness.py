@@ -641,3 +641,14 @@ def test_a_claim_no_point_could_decide_is_not_confirmed(tmp_path):
             'kind = "identity"\nlhs = "sum(max_mask(Y - Y, 1), 1)"\nrhs = "ones(m, 1)"\n')
     v = check(_claims(tmp_path, text)["c"]).verdict
     assert v.status == "inconclusive" and "no point decided" in v.reason, (v.status, v.reason)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_every_kink_side_is_visited_with_every_configuration(tmp_path, seed):
+    """relu(a) * b = a * b for a binary b fails only where a < 0 and b = 1.  Kink sides were counted
+    over all configurations together, so a < 0 seen with b = 0 and b = 1 seen with a > 0 made the claim
+    proved_at_shapes (seed 5).  Each configuration now visits every side."""
+    text = ('[symbols]\na = [1, 1]\nb = [1, 1]\n[assume]\nb = "binary"\n[[claim]]\nid = "c"\n'
+            'kind = "identity"\nlhs = "relu(a) * b"\nrhs = "a * b"\n')
+    v = check(_claims(tmp_path, text)["c"], seed=seed, limits=Limits(symbolic=False)).verdict
+    assert v.status == "refuted", (seed, v.status, v.reason)
