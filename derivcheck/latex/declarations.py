@@ -34,7 +34,6 @@ import keyword
 import re
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .. import expr as E
 from ..assumptions import ASSUMPTIONS
@@ -233,7 +232,6 @@ def part_scope(decl: Declarations, part: Part) -> Scope:
 
 def _scope(where: _Where, data: dict, base: Scope, relations: tuple, top: Scope | None = None):
     scope = Scope(dict(base.dims), dict(base.symbols), dict(base.defines), dict(base.generics))
-    taken = {n: "name" for t in (scope.dims, scope.symbols, scope.defines, scope.generics) for n in t}
     local: set = set()
 
     def check(name, what):
